@@ -43,7 +43,7 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     """Everything short of writing: validate, make notes, plan against the ledger."""
     deck = load_deck(cards_dir, media_dir)
     media = media_files(deck)
-    notes = build_notes(deck, media)
+    notes = build_notes(deck, media, note_types)
     ledger_path = Path(ledger_path or ledger_file.default_path(cards_dir))
     old = ledger_file.read(ledger_path)
     plan = ledger_file.plan(deck, notes, note_types, media, old, ledger_path,

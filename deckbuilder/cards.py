@@ -34,6 +34,7 @@ class Card:
     id: str
     file: str
     line: int
+    col: int = 0
     front: str | None = None
     back: str | None = None
     reverse: bool = False
@@ -301,7 +302,8 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
         return None
     tags = tuple(dict.fromkeys(file_tags + tuple(raw.get("tags", ()))))
     return Card(
-        id=card_id, file=file, line=raw.line, front=raw.get("front"), back=raw.get("back"),
+        id=card_id, file=file, line=raw.line, col=raw.col, front=raw.get("front"),
+        back=raw.get("back"),
         reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
         notes=raw.get("notes"), tags=tags, sources=tuple(raw.get("sources", ())),
         image=raw.get("image"), audio=raw.get("audio"), retired=raw.get("retired", False),
@@ -359,15 +361,15 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     for card in cards:
         if card.id in seen:
             first = seen[card.id]
-            problems.add(card.file, card.line, 0, card.id,
-                         f"duplicate id; first used at {first.file}:{first.line}")
+            problems.add(card.file, card.line, card.col, card.id,
+                         f"duplicate id; first used at {first.file}:{first.line}:{first.col}")
             continue
         seen[card.id] = card
         for key in card.sources:
             if key not in sources:
                 close = difflib.get_close_matches(key, list(sources), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                problems.add(card.file, card.line, 0, card.id,
+                problems.add(card.file, card.line, card.col, card.id,
                              f"unknown source '{key}': define it under 'sources' in "
                              f"deck.yaml{hint}")
         for kind, name_, allowed in (("image", card.image, IMAGE_TYPES),
@@ -376,7 +378,7 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
                 continue
             path, wrong = _check_media(name_, kind, media_dir, allowed)
             if wrong:
-                problems.add(card.file, card.line, 0, card.id, wrong)
+                problems.add(card.file, card.line, card.col, card.id, wrong)
             else:
                 media[name_] = path
     if not cards and not problems.found:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cards import CLOZE_RE, Card, Deck
-from .notetypes import CLOZE, FACT, NoteType
+from .notetypes import NOTE_TYPES, NoteType
 from .render import markdown, plain_text
 
 RETIRED_TAG = "build-deck::retired"
@@ -80,8 +80,11 @@ def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
     return image, audio
 
 
-def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
+def build_notes(deck: Deck, media: dict[str, MediaFile],
+                note_types: tuple[NoteType, ...] = NOTE_TYPES) -> list[Note]:
     """One note per card, in the order the cards were written."""
+    fact = next(nt for nt in note_types if not nt.is_cloze)
+    cloze = next(nt for nt in note_types if nt.is_cloze)
     notes = []
     for card in deck.cards:
         image, audio = _media_html(card, media)
@@ -91,13 +94,13 @@ def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
             text = markdown(card.cloze)
             fields = (text, markdown(card.extra) if card.extra else "", image, audio,
                       notes_html, source)
-            note_type, card_count = CLOZE, len({n for n, _ in CLOZE_RE.findall(card.cloze)})
+            note_type, card_count = cloze, len({n for n, _ in CLOZE_RE.findall(card.cloze)})
             sort_field = plain_text(text)
         else:
             front = markdown(card.front)
             fields = (front, markdown(card.back), image, audio, notes_html, source,
                       "y" if card.reverse else "")
-            note_type, card_count = FACT, 2 if card.reverse else 1
+            note_type, card_count = fact, 2 if card.reverse else 1
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
         notes.append(Note(card.id, guid_for(deck.id, card.id), note_type, fields, tags,

@@ -80,7 +80,10 @@ def load(text: str | bytes):
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        message = " ".join(p for p in (e.context, e.problem) if p)
+        message = e.problem or "not valid YAML"
+        if e.context and e.context_mark and e.context_mark is not mark:
+            message += (f" ({e.context} at line {e.context_mark.line + 1}, column "
+                        f"{e.context_mark.column + 1})")
         raise YAMLFileError(line, col, f"YAML syntax error: {message}") from None
     except yaml.YAMLError as e:
         raise YAMLFileError(0, 0, f"YAML error: {e}") from None

@@ -1,0 +1,166 @@
+"""Build a small deck and import it into a real Anki collection."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import DECK_ID, MP3, PNG, import_package, note_for
+
+from build_deck import cli
+from deckbuilder.notes import guid_for
+
+
+def build(deck_dir, *extra):
+    result = CliRunner().invoke(cli, deck_dir.args(*extra))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_summary_line_counts_notes_cards_and_media(deck_dir):
+    result = build(deck_dir)
+    # 4 notes: one reversed (2 cards), one cloze with c1 and c2 (2 cards), two plain.
+    assert f"Built {deck_dir.output}: 4 notes, 6 cards, 2 media files." in result.output
+    assert "Re-import plan: 4 new, 0 updated, 0 unchanged, 0 retired." in result.output
+    assert deck_dir.output.is_file()
+
+
+def test_quiet_prints_nothing(deck_dir):
+    assert build(deck_dir, "--quiet").output == ""
+    assert deck_dir.output.is_file()
+
+
+def test_import_into_anki(deck_dir, collection):
+    build(deck_dir)
+    log = import_package(collection, deck_dir.output)
+    assert len(log.new) == 4
+    assert collection.note_count() == 4
+    assert collection.card_count() == 6
+    assert "Test Treaty Deck" in [d.name for d in collection.decks.all_names_and_ids()]
+    deck_cards = collection.find_cards('"deck:Test Treaty Deck"')
+    assert len(deck_cards) == 6
+
+    signing = note_for(collection, "signing-date")
+    assert signing["Front"] == "When was the treaty signed?"
+    assert signing["Back"] == "14 February 1950, in <strong>Moscow</strong>"
+    assert signing["Reverse"] == "y"
+    assert signing["Source"] == ('Source: <a href="https://example.org/treaty">'
+                                 "English text of the treaty</a>")
+    assert sorted(signing.tags) == ["treaty::dates"]
+    assert len(signing.cards()) == 2  # front->back and back->front
+    reverse = [c for c in signing.cards() if c.ord == 1][0]
+    assert "14 February 1950" in reverse.question()
+    assert "When was the treaty signed?" not in reverse.question()
+
+    people = note_for(collection, "signatories")
+    assert sorted(people.tags) == ["treaty::dates", "treaty::people"]
+    assert "<em>Brothers in Arms</em> (1998)" in people["Source"]
+    assert people["Notes"] == "Stalin and Mao attended."
+    assert len(people.cards()) == 1
+
+    cloze = note_for(collection, "article-three")
+    assert cloze.note_type()["name"] == "Cloze (build-deck)"
+    assert sorted(c.ord for c in cloze.cards()) == [0, 1]  # one card per deletion
+    assert cloze["Extra"] == "Article 3."
+    first = [c for c in cloze.cards() if c.ord == 0][0]
+    assert "[...]" in first.question() and "other" in first.question()
+
+    chinese = note_for(collection, "chinese-name")
+    assert chinese["Back"] == "中苏友好同盟互助条约"
+
+
+def test_media_arrive_under_content_hashed_names(deck_dir, collection):
+    build(deck_dir)
+    import_package(collection, deck_dir.output)
+    media = {p.name: p.read_bytes() for p in Path(collection.media.dir()).iterdir()}
+    assert len(media) == 2
+    (image,) = [n for n in media if n.startswith("timeline-") and n.endswith(".png")]
+    (audio,) = [n for n in media if n.startswith("name-") and n.endswith(".mp3")]
+    assert media[image] == PNG and media[audio] == MP3
+    assert note_for(collection, "signatories")["Image"] == f'<img src="{image}" alt="">'
+    assert note_for(collection, "chinese-name")["Audio"] == f"[sound:{audio}]"
+    assert collection.media.check().missing == [] and collection.media.check().unused == []
+
+
+def test_only_referenced_media_go_into_the_package(deck_dir):
+    (deck_dir.media / "unused.png").write_bytes(PNG + b"other")
+    build(deck_dir)
+    with zipfile.ZipFile(deck_dir.output) as zf:
+        names = zf.read("media").decode()
+    assert "unused" not in names and "timeline-" in names
+
+
+def test_guid_depends_on_deck_and_card_id_only(deck_dir, collection):
+    build(deck_dir)
+    import_package(collection, deck_dir.output)
+    note = note_for(collection, "signing-date")
+    assert note.guid == guid_for(DECK_ID, "signing-date")
+    assert guid_for(DECK_ID, "signing-date") != guid_for(DECK_ID + 1, "signing-date")
+
+
+def test_sort_field_is_the_question_as_plain_text(deck_dir):
+    deck_dir.edit("treaty.yaml", "front: Who signed the treaty?",
+                  "front: Who *signed* the treaty?")
+    build(deck_dir)
+    with zipfile.ZipFile(deck_dir.output) as zf, tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "c.anki2"
+        db.write_bytes(zf.read("collection.anki2"))
+        conn = sqlite3.connect(db)
+        sort_fields = {row[0] for row in conn.execute("SELECT sfld FROM notes")}
+        conn.close()
+    assert "Who signed the treaty?" in sort_fields
+
+
+def test_raw_html_is_shown_as_text(deck_dir, collection):
+    deck_dir.edit("treaty.yaml", "back: Zhou Enlai and Andrey Vyshinsky",
+                  "back: <b onclick=x()>Zhou</b> & Vyshinsky")
+    build(deck_dir)
+    import_package(collection, deck_dir.output)
+    assert note_for(collection, "signatories")["Back"] == (
+        "&lt;b onclick=x()&gt;Zhou&lt;/b&gt; &amp; Vyshinsky")
+
+
+def test_default_output_is_dist_slug(deck_dir, monkeypatch):
+    monkeypatch.chdir(deck_dir.root)
+    result = CliRunner().invoke(cli, [])
+    assert result.exit_code == 0, result.output
+    assert (deck_dir.root / "dist" / "test-treaty-deck.apkg").is_file()
+    assert "dist/test-treaty-deck.apkg" in result.output
+
+
+def test_no_temporary_files_left_behind(deck_dir, tmp_path, monkeypatch):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # so the new TMPDIR is read
+    build(deck_dir)
+    assert list(temp.iterdir()) == []
+    assert sorted(p.name for p in deck_dir.output.parent.iterdir()) == ["deck.apkg"]
+    assert sorted(p.name for p in deck_dir.root.iterdir()) == [
+        "cards", "cards.lock", "dist", "media"]
+
+
+def test_failed_build_leaves_existing_package_untouched(deck_dir):
+    build(deck_dir)
+    before = deck_dir.output.read_bytes(), deck_dir.ledger.read_bytes()
+    deck_dir.edit("treaty.yaml", "id: signatories", "id: Bad Id")
+    result = CliRunner().invoke(cli, deck_dir.args())
+    assert result.exit_code == 1
+    assert (deck_dir.output.read_bytes(), deck_dir.ledger.read_bytes()) == before
+    assert sorted(os.listdir(deck_dir.output.parent)) == ["deck.apkg"]
+
+
+def test_version_and_help():
+    runner = CliRunner()
+    version = runner.invoke(cli, ["--version"])
+    assert version.exit_code == 0 and "build-deck, version" in version.output
+    help_ = runner.invoke(cli, ["--help"])
+    assert help_.exit_code == 0 and "Example:" in help_.output
+    build_help = runner.invoke(cli, ["build", "--help"])
+    assert build_help.exit_code == 0
+    for option in ("--output", "--cards", "--media", "--quiet", "--verbose"):
+        assert option in build_help.output
