@@ -1,0 +1,26 @@
+"""The README's commands stay true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shell_blocks(text: str) -> list[str]:
+    return [b.strip() for b in re.findall(r"```sh\n(.*?)```", text, re.DOTALL)]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    install_and_build, install_and_test = _shell_blocks((ROOT / "README.md").read_text())[:2]
+    assert "build-deck" in install_and_build and "pytest" in install_and_test
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert install_and_test in ci_lines
+
+
+def test_readme_build_command_installs_the_console_script():
+    install_and_build = _shell_blocks((ROOT / "README.md").read_text())[0]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'build-deck = "build_deck:cli"' in pyproject
+    assert install_and_build.endswith(".venv/bin/build-deck")
