@@ -1,0 +1,5 @@
+"""build-deck's core: files -> cards -> notes -> package. Never imports click."""
+
+from .errors import DeckError, Problem
+
+__all__ = ["DeckError", "Problem"]

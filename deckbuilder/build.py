@@ -1,0 +1,66 @@
+"""The whole build as one plain function: files -> cards -> notes -> package (+ ledger)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ledger as ledger_file
+from .cards import Deck, load_deck
+from .ledger import Plan
+from .notes import MediaFile, Note, build_notes, media_files
+from .notetypes import NOTE_TYPES, NoteType
+from .package import collection_bytes, write_atomically, write_package
+
+
+@dataclass
+class BuildResult:
+    deck: Deck
+    notes: list[Note]
+    media: dict[str, MediaFile]
+    plan: Plan
+    output: Path
+
+    @property
+    def card_count(self) -> int:
+        return sum(n.card_count for n in self.notes)
+
+
+def slug(name: str) -> str:
+    """A file name for the deck: 'Sino-Soviet Treaty of 1950' -> 'sino-soviet-treaty-of-1950'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "deck"
+
+
+def default_output(deck: Deck) -> Path:
+    return Path("dist") / f"{slug(deck.name)}.apkg"
+
+
+def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
+            note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None):
+    """Everything short of writing: validate, make notes, plan against the ledger."""
+    deck = load_deck(cards_dir, media_dir)
+    media = media_files(deck)
+    notes = build_notes(deck, media)
+    ledger_path = Path(ledger_path or ledger_file.default_path(cards_dir))
+    old = ledger_file.read(ledger_path)
+    plan = ledger_file.plan(deck, notes, note_types, media, old, ledger_path,
+                            ledger_file.build_time() if now is None else now)
+    return deck, notes, media, plan, ledger_path
+
+
+def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
+          ledger_path: Path | None = None, note_types: tuple[NoteType, ...] = NOTE_TYPES,
+          now: int | None = None) -> BuildResult:
+    """Build the package and update the ledger. Raises DeckError, writing nothing, on bad input."""
+    deck, notes, media, plan, ledger_path = prepare(cards_dir, media_dir, ledger_path,
+                                                    note_types, now)
+    output = Path(output) if output else default_output(deck)
+    collection = collection_bytes(deck, notes, note_types, plan)
+    write_package(output, collection, media)
+    # The package first: if we stop between the two, the next build only stamps a few notes anew.
+    text = ledger_file.render(plan.ledger).encode("utf-8")
+    write_atomically(ledger_path, lambda f: f.write(text))
+    return BuildResult(deck, notes, media, plan, output)

@@ -1,0 +1,199 @@
+"""The ledger (cards.lock): what the last build wrote, so the next one knows what changed.
+
+Anki updates a note on re-import only when the package's note is newer than its own copy. So a
+note keeps its old modification time until its content changes, and then gets a strictly later
+one; that leaves untouched notes (and the learner's own edits to them) alone.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cards import Deck, display_path
+from .errors import Problems
+from .notes import MediaFile, Note
+from .notetypes import NoteType
+
+LEDGER_NAME = "cards.lock"
+_HEADER = (
+    "# build-deck ledger: written by every build; commit it with your cards.\n"
+    "# It records what the last build put in the package so the next one can tell what\n"
+    "# changed. Do not edit it by hand.\n"
+)
+
+
+@dataclass
+class CardEntry:
+    digest: str
+    mod: int
+    retired: bool = False
+
+
+@dataclass
+class NoteTypeEntry:
+    id: int
+    digest: str
+    mod: int
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[str, ...]
+
+
+@dataclass
+class Ledger:
+    deck_id: int = 0
+    deck_name: str = ""
+    created: int = 0
+    cards: dict[str, CardEntry] = field(default_factory=dict)
+    note_types: dict[int, NoteTypeEntry] = field(default_factory=dict)
+    media: dict[str, str] = field(default_factory=dict)  # name in cards -> name in the package
+
+
+@dataclass
+class Plan:
+    """What a re-import of the new package will do, and the ledger that goes with it."""
+
+    build_time: int
+    ledger: Ledger
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    new_note_types: list[NoteType] = field(default_factory=list)
+    replaced_note_types: list[str] = field(default_factory=list)
+
+    def note_mod(self, note: Note) -> int:
+        return self.ledger.cards[note.card_id].mod
+
+    def note_type_mod(self, note_type: NoteType) -> int:
+        return self.ledger.note_types[note_type.id].mod
+
+
+def default_path(cards_dir: Path) -> Path:
+    """The ledger sits beside cards/, so it is committed with them."""
+    return Path(cards_dir).resolve().parent / LEDGER_NAME
+
+
+def build_time() -> int:
+    """Now, or SOURCE_DATE_EPOCH when set (for reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(epoch) if epoch.isdigit() else int(time.time())
+
+
+def read(path: Path) -> Ledger:
+    """Read a ledger; a missing file is an empty ledger (the deck's first build)."""
+    ledger = Ledger()
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        return ledger
+    problems = Problems()
+    file = display_path(Path(path))
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        try:
+            kind = parts[0]
+            if kind == "deck":
+                ledger.deck_id, ledger.created = int(parts[1]), int(parts[2])
+                ledger.deck_name = parts[3]
+            elif kind == "card":
+                ledger.cards[parts[1]] = CardEntry(parts[2], int(parts[3]),
+                                                   parts[4:5] == ["retired"])
+            elif kind == "notetype":
+                entry = NoteTypeEntry(int(parts[1]), parts[2], int(parts[3]), parts[4],
+                                      tuple(parts[5].split("|")), tuple(parts[6].split("|")))
+                ledger.note_types[entry.id] = entry
+            elif kind == "media":
+                ledger.media[parts[1]] = parts[2]
+            else:
+                raise ValueError(kind)
+        except (IndexError, ValueError):
+            problems.add(file, number, 1, message="unreadable ledger line; restore the file "
+                         "from version control (git checkout cards.lock)")
+    problems.raise_if_any()
+    return ledger
+
+
+def render(ledger: Ledger) -> str:
+    """The ledger as text: stable order, one line per thing, so diffs stay small."""
+    lines = [_HEADER, f"deck\t{ledger.deck_id}\t{ledger.created}\t{ledger.deck_name}\n"]
+    for entry in sorted(ledger.note_types.values(), key=lambda e: e.id):
+        lines.append(f"notetype\t{entry.id}\t{entry.digest}\t{entry.mod}\t{entry.name}\t"
+                     f"{'|'.join(entry.fields)}\t{'|'.join(entry.templates)}\n")
+    for name, package_name in sorted(ledger.media.items()):
+        lines.append(f"media\t{name}\t{package_name}\n")
+    for card_id, entry in sorted(ledger.cards.items()):
+        retired = "\tretired" if entry.retired else ""
+        lines.append(f"card\t{card_id}\t{entry.digest}\t{entry.mod}{retired}\n")
+    return "".join(lines)
+
+
+def _next_mod(previous: int | None, now: int) -> int:
+    # Strictly later than before, even if the clock (or SOURCE_DATE_EPOCH) went backwards.
+    return now if previous is None else max(now, previous + 1)
+
+
+def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
+         media: dict[str, MediaFile], old: Ledger, ledger_path: Path, now: int) -> Plan:
+    """Compare this build with the last one; raise DeckError for changes Anki cannot take."""
+    problems = Problems()
+    file = display_path(ledger_path)
+    if old.deck_name and old.deck_name != deck.name and old.deck_id == deck.id:
+        problems.add(display_path(deck.cards_dir / "deck.yaml"), 0, 0, None,
+                     f"the deck name was '{old.deck_name}' in the last build; it is fixed once "
+                     "released, because Anki matches decks by name and would split the deck "
+                     "in two. Put the old name back")
+    new = Ledger(deck.id, deck.name, old.created or now)
+    result = Plan(now, new)
+
+    for note_type in note_types:
+        before = old.note_types.get(note_type.id)
+        names = tuple(t[0] for t in note_type.templates)
+        if before and (before.fields, before.templates) != (note_type.fields, names):
+            problems.add(file, 0, 0, None,
+                         f"note type '{note_type.name}' (id {note_type.id}) was released with "
+                         f"fields {', '.join(before.fields)} and templates "
+                         f"{', '.join(before.templates)}; now fields {', '.join(note_type.fields)} "
+                         f"and templates {', '.join(names)}. Anki would refuse to update every "
+                         "note of this type and make a stray copy of it. Keep the old names, or "
+                         "give the note type a new id and a new name")
+        digest = note_type.digest()
+        mod = before.mod if before and before.digest == digest else _next_mod(
+            before.mod if before else None, now)
+        new.note_types[note_type.id] = NoteTypeEntry(note_type.id, digest, mod, note_type.name,
+                                                     note_type.fields, names)
+        if before is None and old.note_types:
+            result.new_note_types.append(note_type)
+    current_ids = {nt.id for nt in note_types}
+    result.replaced_note_types = [e.name for i, e in sorted(old.note_types.items())
+                                  if i not in current_ids]
+
+    for note in notes:
+        before = old.cards.get(note.card_id)
+        digest = note.digest()
+        if before is None:
+            result.added.append(note.card_id)
+            mod = now
+        elif before.digest == digest:
+            result.unchanged.append(note.card_id)
+            mod = before.mod
+        else:
+            newly_retired = note.retired and not before.retired
+            (result.retired if newly_retired else result.updated).append(note.card_id)
+            mod = _next_mod(before.mod, now)
+        new.cards[note.card_id] = CardEntry(digest, mod, note.retired)
+
+    gone = sorted(set(old.cards) - set(new.cards))
+    for card_id in gone:
+        problems.add(file, 0, 0, card_id,
+                     "was in the last build but is no longer in the cards. Removing it from the "
+                     "package would not remove it from learners' collections; keep the card and "
+                     "add 'retired: true' so learners can find and delete it")
+    new.media = {name: m.package_name for name, m in media.items()}
+    problems.raise_if_any()
+    return result

@@ -1,0 +1,105 @@
+"""Validated cards to Anki notes: fields as HTML, tags, a permanent guid, hashed media names."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cards import CLOZE_RE, Card, Deck
+from .notetypes import CLOZE, FACT, NoteType
+from .render import markdown, plain_text
+
+RETIRED_TAG = "build-deck::retired"
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    name: str  # as the card names it
+    package_name: str  # carries the content hash, so a changed file reaches learners
+    path: Path
+    digest: str
+    data: bytes = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Note:
+    card_id: str
+    guid: str
+    note_type: NoteType
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    sort_field: str
+    card_count: int
+    retired: bool
+
+    def digest(self) -> str:
+        """Changes whenever anything Anki stores for the note changes."""
+        data = "\x1e".join((str(self.note_type.id), "\x1f".join(self.fields), " ".join(self.tags)))
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def guid_for(deck_id: int, card_id: str) -> str:
+    """A fixed function of deck and card id, never of the text, so edits update in place."""
+    digest = hashlib.sha256(f"build-deck:{deck_id}:{card_id}".encode()).digest()
+    # Anki's guids are short printable strings; base-91-free hex keeps them search-friendly.
+    return digest[:10].hex()
+
+
+def media_files(deck: Deck) -> dict[str, MediaFile]:
+    """Hash every media file the cards use, once each."""
+    found = {}
+    for name, path in sorted(deck.media.items()):
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        found[name] = MediaFile(name, f"{path.stem}-{digest[:12]}{path.suffix.lower()}", path,
+                                digest, data)
+    return found
+
+
+def _source_html(card: Card, deck: Deck) -> str:
+    parts = []
+    for key in card.sources:
+        source = deck.sources[key]
+        title = markdown(source.title)
+        if source.url:
+            parts.append(f'<a href="{html.escape(source.url)}">{title}</a>')
+        else:
+            parts.append(title)
+    label = "Source" if len(parts) == 1 else "Sources"
+    return f"{label}: " + "; ".join(parts) if parts else ""
+
+
+def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
+    image = audio = ""
+    if card.image:
+        image = f'<img src="{html.escape(media[card.image].package_name)}" alt="">'
+    if card.audio:
+        audio = f"[sound:{media[card.audio].package_name}]"
+    return image, audio
+
+
+def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
+    """One note per card, in the order the cards were written."""
+    notes = []
+    for card in deck.cards:
+        image, audio = _media_html(card, media)
+        notes_html = markdown(card.notes) if card.notes else ""
+        source = _source_html(card, deck)
+        if card.is_cloze:
+            text = markdown(card.cloze)
+            fields = (text, markdown(card.extra) if card.extra else "", image, audio,
+                      notes_html, source)
+            note_type, card_count = CLOZE, len({n for n, _ in CLOZE_RE.findall(card.cloze)})
+            sort_field = plain_text(text)
+        else:
+            front = markdown(card.front)
+            fields = (front, markdown(card.back), image, audio, notes_html, source,
+                      "y" if card.reverse else "")
+            note_type, card_count = FACT, 2 if card.reverse else 1
+            sort_field = plain_text(front)
+        tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
+        notes.append(Note(card.id, guid_for(deck.id, card.id), note_type, fields, tags,
+                          sort_field, card_count, card.retired))
+    return notes

@@ -1,0 +1,69 @@
+"""The two note types every deck uses.
+
+Released note types are frozen: their ids, field names and template names never change
+(Anki would refuse to update notes and fork a copy of the type). Template HTML and CSS may.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+CSS = resources.files(__package__).joinpath("card.css").read_text("utf-8")
+
+_ANSWER_FOOT = """
+{{#Image}}<div class="figure">{{Image}}</div>{{/Image}}
+{{Audio}}
+{{#Notes}}<div class="notes">{{Notes}}</div>{{/Notes}}
+{{#Source}}<div class="source">{{Source}}</div>{{/Source}}"""
+
+
+@dataclass(frozen=True)
+class NoteType:
+    id: int
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[tuple[str, str, str], ...]  # (name, question HTML, answer HTML)
+    css: str
+    is_cloze: bool = False
+
+    def digest(self) -> str:
+        """Changes whenever anything a learner would see of the note type changes."""
+        data = [self.id, self.name, self.fields, self.templates, self.css, self.is_cloze]
+        return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
+
+
+FACT = NoteType(
+    id=1950021401,
+    name="Fact (build-deck)",
+    fields=("Front", "Back", "Image", "Audio", "Notes", "Source", "Reverse"),
+    templates=(
+        ("Front to back",
+         '<div class="prompt">{{Front}}</div>',
+         '<div class="prompt">{{Front}}</div>\n<hr id="answer">\n'
+         '<div class="answer">{{Back}}</div>' + _ANSWER_FOOT),
+        ("Back to front",
+         '{{#Reverse}}<div class="prompt">{{Back}}</div>{{/Reverse}}',
+         '<div class="prompt">{{Back}}</div>\n<hr id="answer">\n'
+         '<div class="answer">{{Front}}</div>' + _ANSWER_FOOT),
+    ),
+    css=CSS,
+)
+
+CLOZE = NoteType(
+    id=1950021402,
+    name="Cloze (build-deck)",
+    fields=("Text", "Extra", "Image", "Audio", "Notes", "Source"),
+    templates=(
+        ("Cloze",
+         '<div class="prompt cloze-text">{{cloze:Text}}</div>',
+         '<div class="prompt cloze-text">{{cloze:Text}}</div>\n<hr id="answer">\n'
+         '{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}' + _ANSWER_FOOT),
+    ),
+    css=CSS,
+    is_cloze=True,
+)
+
+NOTE_TYPES = (FACT, CLOZE)

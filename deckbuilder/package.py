@@ -1,0 +1,123 @@
+"""Notes to an .apkg file: genanki fills the collection, we fix its times and write it atomically.
+
+genanki's own Package.write_to_file stamps everything with one time, writes zip entries with the
+current time and leaves a temporary SQLite file behind; this writes the same collection from an
+in-memory database, with each note's own time from the ledger, so equal input gives equal bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .cards import Deck
+from .ledger import Plan
+from .notes import MediaFile, Note
+from .notetypes import NoteType
+from .render import markdown
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _genanki_model(note_type: NoteType):
+    import genanki  # imported on first use: it costs ~100 ms, which `--help` need not pay
+
+    return genanki.Model(
+        note_type.id, note_type.name,
+        fields=[{"name": name} for name in note_type.fields],
+        templates=[{"name": name, "qfmt": q, "afmt": a} for name, q, a in note_type.templates],
+        css=note_type.css,
+        model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
+    )
+
+
+def collection_bytes(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
+                     plan: Plan) -> bytes:
+    """The package's collection.anki2, as bytes."""
+    import genanki
+
+    models = {nt.id: _genanki_model(nt) for nt in note_types}
+    anki_deck = genanki.Deck(deck.id, deck.name,
+                             markdown(deck.description) if deck.description else "")
+    for model in models.values():
+        anki_deck.add_model(model)
+    for position, note in enumerate(notes):
+        anki_deck.add_note(genanki.Note(
+            model=models[note.note_type.id], fields=list(note.fields), guid=note.guid,
+            tags=list(note.tags), sort_field=note.sort_field, due=position))
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        cursor = conn.cursor()
+        # Ids only need to be stable between builds: Anki matches notes by guid on import.
+        first_id = plan.ledger.created * 1000
+        genanki.Package(anki_deck).write_to_db(cursor, plan.ledger.created, iter(
+            range(first_id, first_id + 10 * len(notes) + 10)))
+        cursor.executemany(
+            "UPDATE notes SET mod = ? WHERE guid = ?",
+            [(plan.note_mod(n), n.guid) for n in notes])
+        cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
+        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+        stored = json.loads(models_json)
+        for note_type in note_types:
+            stored[str(note_type.id)]["mod"] = plan.note_type_mod(note_type)
+        cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
+        conn.commit()
+        return conn.serialize()
+    finally:
+        conn.close()
+
+
+def write_atomically(path: Path, write) -> None:
+    """Call write(file) on a temporary file beside path, then move it into place.
+
+    A failed or interrupted build leaves the old file as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, _file_mode(path))
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's mode; a new file gets the usual one for this user."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_package(path: Path, collection: bytes, media: dict[str, MediaFile]) -> None:
+    """Write the .apkg: collection, media list, media files; fixed order and times."""
+    ordered = sorted(media.values(), key=lambda m: m.package_name)
+
+    def write(f) -> None:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+            def add(name: str, data: bytes) -> None:
+                info = zipfile.ZipInfo(name, _ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, data)
+
+            add("collection.anki2", collection)
+            add("media", json.dumps({str(i): m.package_name for i, m in enumerate(ordered)})
+                .encode())
+            for i, m in enumerate(ordered):
+                add(str(i), m.data)
+
+    write_atomically(path, write)

@@ -1,0 +1,34 @@
+"""Card text (CommonMark) to the HTML that goes into Anki fields."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+# Text without any of these needs no Markdown parser: escaping it gives the same HTML.
+_MARKUP = re.compile(r"[\\`*_\[\]<>&!#~\n\r\t]|^\s|^(?:[-+]|\d{1,9}[.)])(?:\s|$)|\s$|https?:|www\.")
+_ONE_PARAGRAPH = re.compile(r"<p>((?:(?!<p>).)*)</p>\n", re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    from markdown_it import MarkdownIt  # imported on first use: keeps `--help` fast
+
+    # html=False: raw HTML typed into a card is shown as text, never run.
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def markdown(text: str) -> str:
+    """Render Markdown to HTML; a single paragraph comes back without its <p> wrapper."""
+    if not _MARKUP.search(text):
+        return html.escape(text, quote=False).replace('"', "&quot;")
+    rendered = _parser().render(text)
+    match = _ONE_PARAGRAPH.fullmatch(rendered)
+    return match.group(1) if match else rendered.rstrip("\n")
+
+
+def plain_text(rendered_html: str) -> str:
+    """The visible text of rendered HTML, for Anki's sort field."""
+    return " ".join(html.unescape(_TAGS.sub(" ", rendered_html)).split())
