@@ -332,3 +332,12 @@ def test_chinese_and_russian_names_are_exact():
     assert BY_ID["name-pinyin"]["back"] == "Zhōng-Sū Yǒuhǎo Tóngméng Hùzhù Tiáoyuē"
     assert "Советско-китайский договор о дружбе, союзе и взаимной помощи" in text
     assert BY_ID["name-chinese-simplified"].get("reverse") is True
+
+
+def test_short_when_formats_for_the_image():
+    event = TIMELINE.Event
+    assert TIMELINE.short_when(event("1950-02-14", "x", "c")) == "14 Feb"
+    assert TIMELINE.short_when(event("1960", "x", "c")) == ""
+    assert TIMELINE.short_when(event("1979-02-17", "x", "c", end="1979-03-16")) == (
+        "17 Feb – 16 Mar")
+    assert TIMELINE.short_when(event("1949-06", "x", "c", end="1949-08")) == "Jun–Aug"

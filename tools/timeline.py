@@ -114,8 +114,8 @@ def short_when(event: Event) -> str:
 WIDTH = 520
 YEAR_X = 50  # right edge of the year column
 DATE_X = 60
-LINE_X = 196
-LABEL_X = 208
+LINE_X = 202
+LABEL_X = 214
 TOP = 84
 ROW = 27
 YEAR_GAP = 7
