@@ -89,6 +89,35 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
                    "types' in Anki's import options so existing notes move to it.")
 
 
+@cli.command()
+@_cards_option
+@_media_option
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The ledger of past builds.  [default: cards.lock beside the cards folder]")
+def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
+    """Check the cards as a build would, writing nothing.
+
+    Runs every validation of `build` (cards, media, sources, and the ledger of past builds)
+    and prints the same messages; exits 1 if there is any problem. Quick enough for a
+    pre-commit hook.
+
+    \b
+    Example:
+        build-deck check
+        build-deck check --cards cards --media media
+    """
+    from deckbuilder.build import prepare
+
+    try:
+        deck, notes, media, plan, _ = prepare(cards_dir, media_dir, ledger_path)
+    except DeckError as e:
+        raise _content_error(e) from None
+    cards = sum(n.card_count for n in notes)
+    click.echo(f"OK: {len(notes)} notes, {cards} cards, {len(media)} media files in "
+               f"'{deck.name}'; a build would add {len(plan.added)}, update "
+               f"{len(plan.updated)} and retire {len(plan.retired)}.")
+
+
 def _content_error(error: DeckError) -> click.ClickException:
     count = len(error.problems)
     summary = f"{count} problem{'s' if count != 1 else ''} found; nothing was written."
