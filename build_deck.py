@@ -118,6 +118,53 @@ def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
                f"{len(plan.updated)} and retire {len(plan.retired)}.")
 
 
+@cli.command()
+@click.argument("package", required=False,
+                type=click.Path(dir_okay=False, path_type=Path))
+@_cards_option
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Names cards in messages.  [default: cards.lock beside the cards folder]")
+def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> None:
+    """Import PACKAGE into a throwaway Anki collection and report what Anki finds.
+
+    Reports the notes, cards and media Anki imported, and exits 1 if Anki finds empty
+    cards, media that is missing or unused, duplicate notes, or notes it would not import.
+    PACKAGE defaults to the last build's output, dist/<deck-name>.apkg. Needs Anki's
+    Python package: pip install 'build-deck[anki]'.
+
+    \b
+    Example:
+        build-deck && build-deck verify
+        build-deck verify ~/Downloads/treaty.apkg
+    """
+    from deckbuilder import ledger as ledger_file
+    from deckbuilder.verify import AnkiMissing, card_ids_from_ledger, default_package
+    from deckbuilder.verify import verify as run_verify
+
+    if package is None:
+        package = default_package(cards_dir)
+        if package is None:
+            raise click.UsageError(f"no PACKAGE given, and no deck name in "
+                                   f"{cards_dir / 'deck.yaml'} to find the last build by; "
+                                   "name the .apkg to verify.")
+    card_ids = card_ids_from_ledger(ledger_path or ledger_file.default_path(cards_dir))
+    try:
+        report = run_verify(package, card_ids)
+    except AnkiMissing as e:
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(2) from None
+    except DeckError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Imported {report.package} into a new Anki collection: {report.notes} notes, "
+               f"{report.cards} cards, {report.media} media files.")
+    if report.ok:
+        click.echo("OK: no empty cards, missing or unused media, duplicates or skipped notes.")
+        return
+    count = len(report.problems)
+    raise click.ClickException("\n".join(str(p) for p in report.problems)
+                               + f"\n{count} problem{'s' if count != 1 else ''} found by Anki.")
+
+
 def _content_error(error: DeckError) -> click.ClickException:
     count = len(error.problems)
     summary = f"{count} problem{'s' if count != 1 else ''} found; nothing was written."
