@@ -119,6 +119,40 @@ def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
 
 
 @cli.command()
+@_cards_option
+@_media_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the page.  [default: dist/<deck-name>-preview.html]")
+@click.option("--open", "open_page", is_flag=True, help="Open the page in a web browser.")
+def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bool) -> None:
+    """Write one HTML page showing every card as Anki will show it.
+
+    Front and back of each card, each cloze deletion and each reverse card, with the deck's
+    own templates and CSS; images and audio are inside the page, so it works offline. Filter
+    by text or tag; switch night mode on to see the cards as in Anki's dark theme.
+
+    \b
+    Example:
+        build-deck preview --open
+        build-deck preview -o ~/treaty-cards.html
+    """
+    from deckbuilder.package import write_atomically
+    from deckbuilder.preview import default_output
+    from deckbuilder.preview import preview as make_preview
+
+    try:
+        result = make_preview(cards_dir, media_dir)
+    except DeckError as e:
+        raise _content_error(e) from None
+    output = output or default_output(result.deck)
+    data = result.html.encode("utf-8")
+    write_atomically(output, lambda f: f.write(data))
+    click.echo(f"Wrote {output}: {len(result.notes)} notes, {result.card_count} cards.")
+    if open_page:
+        click.launch(str(output.resolve()))
+
+
+@cli.command()
 @click.argument("package", required=False,
                 type=click.Path(dir_okay=False, path_type=Path))
 @_cards_option
