@@ -43,6 +43,9 @@ def cli() -> None:
         build-deck                          # cards/ + media/ -> dist/<deck>.apkg
         build-deck -o ~/treaty.apkg --quiet
         build-deck build --help             # all build options
+        build-deck check                    # validate only; writes nothing
+        build-deck preview --open           # every card in one offline HTML page
+        build-deck verify                   # import the last build into a scratch Anki
     """
 
 
