@@ -43,6 +43,9 @@ def cli() -> None:
         build-deck                          # cards/ + media/ -> dist/<deck>.apkg
         build-deck -o ~/treaty.apkg --quiet
         build-deck build --help             # all build options
+        build-deck check                    # validate only; writes nothing
+        build-deck preview --open           # every card in one offline HTML page
+        build-deck verify                   # import the last build into a scratch Anki
     """
 
 
@@ -87,6 +90,116 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     for note_type in plan.new_note_types:
         click.echo(f"Note type '{note_type.name}' is new: when importing, tick 'Merge note "
                    "types' in Anki's import options so existing notes move to it.")
+
+
+@cli.command()
+@_cards_option
+@_media_option
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The ledger of past builds.  [default: cards.lock beside the cards folder]")
+def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
+    """Check the cards as a build would, writing nothing.
+
+    Runs every validation of `build` (cards, media, sources, and the ledger of past builds)
+    and prints the same messages; exits 1 if there is any problem. Quick enough for a
+    pre-commit hook.
+
+    \b
+    Example:
+        build-deck check
+        build-deck check --cards cards --media media
+    """
+    from deckbuilder.build import prepare
+
+    try:
+        deck, notes, media, plan, _ = prepare(cards_dir, media_dir, ledger_path)
+    except DeckError as e:
+        raise _content_error(e) from None
+    cards = sum(n.card_count for n in notes)
+    click.echo(f"OK: {len(notes)} notes, {cards} cards, {len(media)} media files in "
+               f"'{deck.name}'; a build would add {len(plan.added)}, update "
+               f"{len(plan.updated)} and retire {len(plan.retired)}.")
+
+
+@cli.command()
+@_cards_option
+@_media_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the page.  [default: dist/<deck-name>-preview.html]")
+@click.option("--open", "open_page", is_flag=True, help="Open the page in a web browser.")
+def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bool) -> None:
+    """Write one HTML page showing every card as Anki will show it.
+
+    Front and back of each card, each cloze deletion and each reverse card, with the deck's
+    own templates and CSS; images and audio are inside the page, so it works offline. Filter
+    by text or tag; switch night mode on to see the cards as in Anki's dark theme.
+
+    \b
+    Example:
+        build-deck preview --open
+        build-deck preview -o ~/treaty-cards.html
+    """
+    from deckbuilder.package import write_atomically
+    from deckbuilder.preview import default_output
+    from deckbuilder.preview import preview as make_preview
+
+    try:
+        result = make_preview(cards_dir, media_dir)
+    except DeckError as e:
+        raise _content_error(e) from None
+    output = output or default_output(result.deck)
+    data = result.html.encode("utf-8")
+    write_atomically(output, lambda f: f.write(data))
+    click.echo(f"Wrote {output}: {len(result.notes)} notes, {result.card_count} cards.")
+    if open_page:
+        click.launch(str(output.resolve()))
+
+
+@cli.command()
+@click.argument("package", required=False,
+                type=click.Path(dir_okay=False, path_type=Path))
+@_cards_option
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Names cards in messages.  [default: cards.lock beside the cards folder]")
+def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> None:
+    """Import PACKAGE into a throwaway Anki collection and report what Anki finds.
+
+    Reports the notes, cards and media Anki imported, and exits 1 if Anki finds empty
+    cards, media that is missing or unused, duplicate notes, or notes it would not import.
+    PACKAGE defaults to the last build's output, dist/<deck-name>.apkg. Needs Anki's
+    Python package: pip install 'build-deck[anki]'.
+
+    \b
+    Example:
+        build-deck && build-deck verify
+        build-deck verify ~/Downloads/treaty.apkg
+    """
+    from deckbuilder import ledger as ledger_file
+    from deckbuilder.verify import AnkiMissing, card_ids_from_ledger, default_package
+    from deckbuilder.verify import verify as run_verify
+
+    if package is None:
+        package = default_package(cards_dir)
+        if package is None:
+            raise click.UsageError(f"no PACKAGE given, and no deck name in "
+                                   f"{cards_dir / 'deck.yaml'} to find the last build by; "
+                                   "name the .apkg to verify.")
+    card_ids = card_ids_from_ledger(ledger_path or ledger_file.default_path(cards_dir))
+    try:
+        report = run_verify(package, card_ids)
+    except AnkiMissing as e:
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(2) from None
+    except DeckError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Imported {report.package} into a new Anki collection: {report.notes} notes, "
+               f"{report.cards} cards, {report.media} media files.")
+    if report.ok:
+        click.echo("OK: no empty cards, missing or unused media, duplicates or skipped notes.")
+        return
+    count = len(report.problems)
+    raise click.ClickException("\n".join(str(p) for p in report.problems)
+                               + f"\n{count} problem{'s' if count != 1 else ''} found by Anki.")
 
 
 def _content_error(error: DeckError) -> click.ClickException:

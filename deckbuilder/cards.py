@@ -130,6 +130,9 @@ def _check_value(value: object, schema: dict, what: str) -> str | None:
     elif kind == "integer":
         if not (isinstance(value, str) and value.isdigit()):
             return f"{what} must be a whole number, not {_type_name(value)}"
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (low is not None and int(value) < low) or (high is not None and int(value) > high):
+            return f"{what} must be a whole number from {low} to {high}, not {value}"
     elif kind == "array":
         if not isinstance(value, list):
             return f"{what} must be a list, not {_type_name(value)}"
