@@ -46,6 +46,12 @@ class Card:
     image: str | None = None
     audio: str | None = None
     retired: bool = False
+    key_marks: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False,
+                                                  repr=False)
+
+    def mark(self, key: str) -> tuple[int, int]:
+        """Line and column of a key of this card, for messages about its value."""
+        return self.key_marks.get(key, (self.line, self.col))
 
     @property
     def is_cloze(self) -> bool:
@@ -116,6 +122,8 @@ def _type_name(value: object) -> str:
 def _check_value(value: object, schema: dict, what: str) -> str | None:
     """Return what is wrong with one value against its (resolved) schema, or None."""
     kind = schema.get("type")
+    if isinstance(kind, list):  # ["string", "number"]: editors see `back: 1950` as a number,
+        kind = kind[0]          # while the build reads every plain value as text
     if kind == "string":
         if not isinstance(value, str):
             hint = " (put it in quotes)" if isinstance(value, bool) else ""
@@ -310,6 +318,7 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
         reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
         notes=raw.get("notes"), tags=tags, sources=tuple(raw.get("sources", ())),
         image=raw.get("image"), audio=raw.get("audio"), retired=raw.get("retired", False),
+        key_marks=raw.key_marks,
     )
 
 
@@ -364,15 +373,16 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     for card in cards:
         if card.id in seen:
             first = seen[card.id]
-            problems.add(card.file, card.line, card.col, card.id,
-                         f"duplicate id; first used at {first.file}:{first.line}:{first.col}")
+            problems.add(card.file, *card.mark("id"), card.id,
+                         "duplicate id; first used at "
+                         f"{first.file}:{':'.join(map(str, first.mark('id')))}")
             continue
         seen[card.id] = card
         for key in card.sources:
             if key not in sources:
                 close = difflib.get_close_matches(key, list(sources), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                problems.add(card.file, card.line, card.col, card.id,
+                problems.add(card.file, *card.mark("sources"), card.id,
                              f"unknown source '{key}': define it under 'sources' in "
                              f"deck.yaml{hint}")
         for kind, name_, allowed in (("image", card.image, IMAGE_TYPES),
@@ -381,7 +391,7 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
                 continue
             path, wrong = _check_media(name_, kind, media_dir, allowed)
             if wrong:
-                problems.add(card.file, card.line, card.col, card.id, wrong)
+                problems.add(card.file, *card.mark(kind), card.id, wrong)
             else:
                 media[name_] = path
     if not cards and not problems.found:

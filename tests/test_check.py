@@ -55,10 +55,10 @@ BAD_CARDS = [
      ["cards/facts.yaml:20:5: card 'term-years': unknown key 'bakc' (did you mean 'back'?)",
       "cards/facts.yaml:18:5: card 'term-years': has no 'back'"]),
     (CARDS_YAML.replace("image: map.png", "image: mapp.png"),
-     ["cards/facts.yaml:4: card 'signing-date': image 'mapp.png' not found in media "
+     ["cards/facts.yaml:8:5: card 'signing-date': image 'mapp.png' not found in media "
       "(did you mean 'map.png'?)"]),
     (CARDS_YAML.replace("sources: [treaty]", "sources: [treaty-text]"),
-     ["cards/facts.yaml:4: card 'signing-date': unknown source 'treaty-text': define it "
+     ["cards/facts.yaml:9:5: card 'signing-date': unknown source 'treaty-text': define it "
       "under 'sources' in deck.yaml (did you mean 'treaty'?)"]),
     (CARDS_YAML.replace("    extra: Stalin", "    front: Who?\n    extra: Stalin"),
      ["cards/facts.yaml:12:5: card 'signers': has both 'front'/'back' and 'cloze'; a card is "
@@ -67,8 +67,8 @@ BAD_CARDS = [
      ["cards/facts.yaml:13:5: card 'signers': a cloze deletion is not closed: write "
       "{{c1::text}}"]),
     (CARDS_YAML.replace("id: term-years", "id: signers"),
-     ["cards/facts.yaml:18: card 'signers': duplicate id; first used at "
-      "cards/facts.yaml:12"]),
+     ["cards/facts.yaml:18:5: card 'signers': duplicate id; first used at "
+      "cards/facts.yaml:12:5"]),
     (CARDS_YAML.replace("reverse: true", "reverse: yes please"),
      ["cards/facts.yaml:7:5: card 'signing-date': 'reverse' must be true or false, not "
       "'yes please'"]),

@@ -54,14 +54,14 @@ BAD_CARDS = [
                  "4:5: card 'a': 'reverse' only applies to front/back cards",
                  id="reverse-on-cloze"),
     pytest.param("cards:\n  - id: a\n    front: Q\n    back: A\n    sources: [treaty-txt]\n",
-                 "2:5: card 'a': unknown source 'treaty-txt': define it under 'sources' in "
+                 "5:5: card 'a': unknown source 'treaty-txt': define it under 'sources' in "
                  "deck.yaml (did you mean 'treaty-text'?)", id="unknown-source"),
     pytest.param("cards:\n  - id: a\n    front: Q\n    back: A\n    image: missing.png\n",
-                 "2:5: card 'a': image 'missing.png' not found in", id="missing-media"),
+                 "5:5: card 'a': image 'missing.png' not found in", id="missing-media"),
     pytest.param("cards:\n  - id: a\n    front: Q\n    back: A\n    image: ../secret.png\n",
-                 "2:5: card 'a': image '../secret.png' leaves media/", id="media-leaves-folder"),
+                 "5:5: card 'a': image '../secret.png' leaves media/", id="media-leaves-folder"),
     pytest.param("cards:\n  - id: a\n    front: Q\n    back: A\n    audio: /etc/passwd\n",
-                 "2:5: card 'a': audio '/etc/passwd' must be a file name in media/",
+                 "5:5: card 'a': audio '/etc/passwd' must be a file name in media/",
                  id="media-absolute"),
     pytest.param("cards:\n  - id: a\n    front: Q\n", "2:5: card 'a': has no 'back'",
                  id="front-without-back"),

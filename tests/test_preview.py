@@ -120,7 +120,7 @@ def test_preview_cli_fails_like_check_on_bad_cards(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["preview", "-o", "out.html"])
     assert result.exit_code == 1
-    assert "cards/facts.yaml:4: card 'signing-date': image 'mapp.png' not found" in result.output
+    assert "cards/facts.yaml:8:5: card 'signing-date': image 'mapp.png' not found" in result.output
     assert result.output == CliRunner().invoke(cli, ["check"]).output
     assert not (tmp_path / "out.html").exists()
 
