@@ -274,7 +274,7 @@ def test_each_timeline_event_is_taught_by_its_date_card(event):
 def test_every_date_card_is_on_the_timeline():
     on_timeline = {event.card for event in TIMELINE.EVENTS}
     for card in CARDS:
-        if card["_file"] == "dates.yaml":
+        if card["_file"] == "30-dates.yaml":
             assert card["id"] in on_timeline, f"{_label(card)} is missing from the timeline"
 
 
