@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 try:
@@ -46,7 +48,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode):
     data = Mapping()
     data.line, data.col = node.start_mark.line + 1, node.start_mark.column + 1
     yield data
-    loader.flatten_mapping(node)
+    # No flatten_mapping: merge keys (`!!merge <<`) need aliases, and flattening nested merges
+    # copies key nodes exponentially before any alias could be refused.
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -71,18 +74,63 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def load(text: str | bytes):
+# What YAML 1.1 accepts in a stream (its "printable" set); libyaml reports anything else by byte
+# offset only, so we find it again to give a line and column.
+_NOT_PRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Card files are four levels deep; deeper only matters once it exhausts Python's stack.
+_MAX_DEPTH = 100
+_TOO_DEEP = f"YAML is nested more than {_MAX_DEPTH} levels deep; card files need no more than four"
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _too_deep(text: str) -> tuple[int, int]:
+    """Where the nesting first goes past _MAX_DEPTH, found with the parser's flat event stream."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return event.start_mark.line + 1, event.start_mark.column + 1
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return 0, 0
+
+
+def load(text: str):
     """Parse one YAML document; raise YAMLFileError with a 1-based position."""
     try:
         return yaml.load(text, Loader=_Loader)
     except YAMLFileError:
         raise
+    except yaml.reader.ReaderError:
+        bad = _NOT_PRINTABLE.search(text)
+        line, col = _position(text, bad.start()) if bad else (0, 0)
+        char = f"U+{ord(bad.group()):04X}" if bad else "a character"
+        raise YAMLFileError(line, col, f"{char} is a control character, which YAML does not "
+                            "allow; delete it (it is usually invisible in an editor)") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        message = " ".join(p for p in (e.context, e.problem) if p)
-        raise YAMLFileError(line, col, f"YAML syntax error: {message}") from None
+        raise YAMLFileError(line, col, _syntax_message(e, text, line, col)) from None
     except yaml.YAMLError as e:
         raise YAMLFileError(0, 0, f"YAML error: {e}") from None
     except RecursionError:
-        raise YAMLFileError(0, 0, "YAML is nested too deeply") from None
+        raise YAMLFileError(*_too_deep(text), _TOO_DEEP) from None
+
+
+def _syntax_message(error: yaml.MarkedYAMLError, text: str, line: int, col: int) -> str:
+    """libyaml's wording, with the fix spelled out for the mistakes people make."""
+    problem = error.problem or ""
+    if "maximum nesting depth" in problem:
+        return _TOO_DEEP
+    if "another document" in problem:
+        return "a card file is one YAML document; remove the '---' line that starts a second one"
+    message = "YAML syntax error: " + " ".join(p for p in (error.context, problem) if p)
+    if line and "\t" in text.split("\n", line)[line - 1][:col]:
+        message += " (a tab indents this line; YAML indents with spaces only)"
+    return message
