@@ -18,6 +18,10 @@ IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 AUDIO_TYPES = {".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"}
 CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 CLOZE_OPEN_RE = re.compile(r"\{\{c(\d+)::")
+# Invisible control characters get past YAML as escapes ("\0", "\x1f"). Anki separates a note's
+# fields with U+001F and SQLite text stops at NUL in places, so one would split or cut a note:
+# refuse them all (tab and newline are text).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,10 @@ def _check_value(value: object, schema: dict, what: str) -> str | None:
         if not isinstance(value, str):
             hint = " (put it in quotes)" if isinstance(value, bool) else ""
             return f"{what} must be text, not {_type_name(value)}{hint}"
+        control = CONTROL_RE.search(value)
+        if control:
+            return (f"{what} contains the invisible control character "
+                    f"U+{ord(control.group()):04X} (character {control.start() + 1}); delete it")
         if len(value.strip()) < schema.get("minLength", 0):
             return f"{what} is empty"
         if "pattern" in schema and not re.search(schema["pattern"], value):
