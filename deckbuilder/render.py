@@ -10,6 +10,7 @@ from functools import lru_cache
 _MARKUP = re.compile(r"[\\`*_\[\]<>&!#~\n\r\t]|^\s|^(?:[-+]|\d{1,9}[.)])(?:\s|$)|\s$|https?:|www\.")
 _ONE_PARAGRAPH = re.compile(r"<p>((?:(?!<p>).)*)</p>\n", re.DOTALL)
 _TAGS = re.compile(r"<[^>]*>")
+_AV_TAG = re.compile(r"\[(?=sound:|anki:)")
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +27,10 @@ def markdown(text: str) -> str:
         return html.escape(text, quote=False).replace('"', "&quot;")
     rendered = _parser().render(text)
     match = _ONE_PARAGRAPH.fullmatch(rendered)
-    return match.group(1) if match else rendered.rstrip("\n")
+    rendered = match.group(1) if match else rendered.rstrip("\n")
+    # Anki plays "[sound:file]" and speaks "[anki:tts]" wherever they appear in a card; typed in
+    # text they are shown as typed (audio has its own key).
+    return _AV_TAG.sub("&#91;", rendered)
 
 
 def plain_text(rendered_html: str) -> str:
