@@ -7,10 +7,12 @@ in-memory database, with each note's own time from the ledger, so equal input gi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import secrets
 import sqlite3
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -75,21 +77,80 @@ def collection_bytes(deck: Deck, notes: list[Note], note_types: tuple[NoteType, 
 def write_atomically(path: Path, write) -> None:
     """Call write(file) on a temporary file beside path, then move it into place.
 
-    A failed or interrupted build leaves the old file as it was.
+    A failed or killed build leaves the old file as it was, and no temporary file behind.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    folder = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        os.chmod(tmp, _file_mode(path))
-        with os.fdopen(fd, "wb") as f:
+        _remove_stale_temporaries(path)
+        _write_and_replace(folder, path, write)
+        with contextlib.suppress(OSError):  # makes the rename durable, where a folder can sync
+            os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _write_and_replace(folder: int, path: Path, write) -> None:
+    # On Linux the file is written unnamed (O_TMPFILE), so a build killed while writing leaves
+    # nothing behind. It gets a name just before the rename; a build killed in that instant
+    # leaves a file named with its pid, which the next build removes once that process is gone.
+    # Elsewhere the file has that name from the start, and the same clean-up applies.
+    fd, temporary = _open_temporary(folder, path)
+    try:
+        os.fchmod(fd, _file_mode(path))
+        with os.fdopen(fd, "wb", closefd=False) as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+            os.fsync(fd)
+        if temporary is None:
+            temporary = _temporary_name(path)
+            # linkat(AT_SYMLINK_FOLLOW) on the /proc link; a dir fd makes os.link use linkat.
+            os.link(f"/proc/self/fd/{fd}", temporary, dst_dir_fd=folder)
+        os.replace(temporary, path.name, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
-        os.unlink(tmp)
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary, dir_fd=folder)
         raise
+    finally:
+        os.close(fd)
+
+
+def _temporary_name(path: Path) -> str:
+    return f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+
+
+def _open_temporary(folder: int, path: Path) -> tuple[int, str | None]:
+    """An unnamed file in the folder where the OS can, else a named one: (fd, name or None)."""
+    if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(".", os.O_TMPFILE | os.O_WRONLY, 0o600, dir_fd=folder), None
+        except OSError:  # a file system without O_TMPFILE
+            pass
+    temporary = _temporary_name(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    return os.open(temporary, flags, 0o600, dir_fd=folder), temporary
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove temporary files of path left by killed builds (their process is gone)."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]+\.tmp")
+    for entry in os.scandir(path.parent):
+        match = pattern.fullmatch(entry.name)
+        if match and not _process_exists(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _file_mode(path: Path) -> int:
