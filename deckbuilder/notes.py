@@ -31,8 +31,12 @@ class Note:
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     sort_field: str
-    card_count: int
+    card_ords: tuple[int, ...]  # which of the note type's cards exist: template or cloze number - 1
     retired: bool
+
+    @property
+    def card_count(self) -> int:
+        return len(self.card_ords)
 
     def digest(self) -> str:
         """Changes whenever anything Anki stores for the note changes."""
@@ -91,15 +95,17 @@ def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
             text = markdown(card.cloze)
             fields = (text, markdown(card.extra) if card.extra else "", image, audio,
                       notes_html, source)
-            note_type, card_count = CLOZE, len({n for n, _ in CLOZE_RE.findall(card.cloze)})
+            # Anki makes cloze cards from the field as stored, so count them in the rendered text.
+            note_type = CLOZE
+            card_ords = tuple(sorted({int(n) - 1 for n, _ in CLOZE_RE.findall(text)}))
             sort_field = plain_text(text)
         else:
             front = markdown(card.front)
             fields = (front, markdown(card.back), image, audio, notes_html, source,
                       "y" if card.reverse else "")
-            note_type, card_count = FACT, 2 if card.reverse else 1
+            note_type, card_ords = FACT, (0, 1) if card.reverse else (0,)
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
         notes.append(Note(card.id, guid_for(deck.id, card.id), note_type, fields, tags,
-                          sort_field, card_count, card.retired))
+                          sort_field, card_ords, card.retired))
     return notes
