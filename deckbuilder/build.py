@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -38,6 +40,23 @@ def default_output(deck: Deck) -> Path:
     return Path("dist") / f"{slug(deck.name)}.apkg"
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector (reference counting still frees everything).
+
+    A build allocates millions of small objects that form no cycles (YAML nodes, cards, notes);
+    the collector kept rescanning them, a third of a 100k-card build's time, and found nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_no_cyclic_gc()
 def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
             note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None):
     """Everything short of writing: validate, make notes, plan against the ledger."""
@@ -51,6 +70,7 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     return deck, notes, media, plan, ledger_path
 
 
+@_no_cyclic_gc()
 def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
           ledger_path: Path | None = None, note_types: tuple[NoteType, ...] = NOTE_TYPES,
           now: int | None = None) -> BuildResult:
