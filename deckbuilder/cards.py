@@ -24,14 +24,14 @@ CLOZE_OPEN_RE = re.compile(r"\{\{c(\d+)::")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     key: str
     title: str
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Card:
     """One card as the author wrote it, with where it was written."""
 

@@ -25,7 +25,7 @@ _HEADER = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class CardEntry:
     digest: str
     mod: int

@@ -14,7 +14,7 @@ from .render import markdown, plain_text
 RETIRED_TAG = "build-deck::retired"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaFile:
     name: str  # as the card names it
     package_name: str  # carries the content hash, so a changed file reaches learners
@@ -23,7 +23,7 @@ class MediaFile:
     data: bytes = field(repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     card_id: str
     guid: str
