@@ -14,7 +14,7 @@ from .cards import Deck, load_deck
 from .ledger import Plan
 from .notes import MediaFile, Note, build_notes, media_files
 from .notetypes import NOTE_TYPES, NoteType
-from .package import collection_bytes, write_atomically, write_package
+from .package import collection_file, write_atomically, write_package
 
 
 @dataclass
@@ -78,8 +78,8 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
     deck, notes, media, plan, ledger_path = prepare(cards_dir, media_dir, ledger_path,
                                                     note_types, now)
     output = Path(output) if output else default_output(deck)
-    collection = collection_bytes(deck, notes, note_types, plan)
-    write_package(output, collection, media)
+    with collection_file(deck, notes, note_types, plan) as collection:
+        write_package(output, collection, media)
     # The package first: if we stop between the two, the next build only stamps a few notes anew.
     text = ledger_file.render(plan.ledger).encode("utf-8")
     write_atomically(ledger_path, lambda f: f.write(text))
