@@ -16,8 +16,9 @@ from .errors import Problems
 DECK_FILE = "deck.yaml"
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 AUDIO_TYPES = {".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"}
-CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
-CLOZE_OPEN_RE = re.compile(r"\{\{c(\d+)::")
+# A deletion opens with {{cN:: and the next }} closes the innermost open one, as in Anki, where
+# deletions may nest.
+_CLOZE_TOKEN_RE = re.compile(r"\{\{c(\d+)::|\}\}")
 # Invisible control characters get past YAML as escapes ("\0", "\x1f"). Anki separates a note's
 # fields with U+001F and SQLite text stops at NUL in places, so one would split or cut a note:
 # refuse them all (tab and newline are text).
@@ -226,9 +227,22 @@ def _read_deck_file(path: Path, problems: Problems) -> tuple[str, int, str, dict
     return name.strip(), deck_id, description, sources
 
 
+def cloze_numbers(text: str) -> tuple[list[int], int]:
+    """The number of every cloze deletion in text, nested ones too, and how many are unclosed."""
+    numbers: list[int] = []
+    unclosed = 0
+    for token in _CLOZE_TOKEN_RE.finditer(text):
+        if token.group(1) is not None:
+            numbers.append(int(token.group(1)))
+            unclosed += 1
+        elif unclosed:  # a }} with nothing open is only text
+            unclosed -= 1
+    return numbers, unclosed
+
+
 def _check_cloze(text: str) -> str | None:
-    numbers = [int(n) for n in CLOZE_RE.findall(text) for n in [n[0]]]
-    if len(CLOZE_OPEN_RE.findall(text)) > len(numbers):
+    numbers, unclosed = cloze_numbers(text)
+    if unclosed:
         return "a cloze deletion is not closed: write {{c1::text}}"
     if not numbers:
         return "'cloze' has no deletion: mark one with {{c1::text}}"

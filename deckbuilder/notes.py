@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cards import CLOZE_RE, Card, Deck
+from .cards import Card, Deck, cloze_numbers
 from .notetypes import CLOZE, FACT, NoteType
 from .render import markdown, plain_text
 
@@ -97,7 +97,7 @@ def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
                       notes_html, source)
             # Anki makes cloze cards from the field as stored, so count them in the rendered text.
             note_type = CLOZE
-            card_ords = tuple(sorted({int(n) - 1 for n, _ in CLOZE_RE.findall(text)}))
+            card_ords = tuple(sorted({n - 1 for n in cloze_numbers(text)[0]}))
             sort_field = plain_text(text)
         else:
             front = markdown(card.front)
