@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 
 # Text without any of these needs no Markdown parser: escaping it gives the same HTML.
@@ -23,6 +24,10 @@ def _parser():
 
 def markdown(text: str) -> str:
     """Render Markdown to HTML; a single paragraph comes back without its <p> wrapper."""
+    # Anki stores text in Unicode NFC (it would change e.g. U+F900 on import); storing it so
+    # ourselves keeps the package, the ledger and the learner's collection in agreement.
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     if not _MARKUP.search(text):
         return html.escape(text, quote=False).replace('"', "&quot;")
     rendered = _parser().render(text)
