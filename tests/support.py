@@ -98,7 +98,9 @@ def active_content(html_text: str) -> list[str]:
 
 
 def visible_text(html_text: str) -> str:
-    """What a reader sees of some HTML: tags dropped, entities decoded, spaces collapsed."""
+    """What a reader sees of some HTML: styles and inline tags dropped, other tags a space,
+    entities decoded, spaces collapsed."""
     from deckbuilder.render import plain_text
 
-    return plain_text(re.sub(r"<style>.*?</style>", "", html_text, flags=re.DOTALL))
+    html_text = re.sub(r"<style>.*?</style>", "", html_text, flags=re.DOTALL)
+    return plain_text(re.sub(r"</?(?:a|b|code|em|i|span|strong)\b[^>]*>", "", html_text))
