@@ -286,7 +286,7 @@ def _media_names(media_dir: Path) -> list[str]:
 
 
 def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Problems,
-               fallback_line: int) -> Card | None:
+               fallback_line: int, shared: dict) -> Card | None:
     if not isinstance(raw, yamlfile.Mapping):
         problems.add(file, fallback_line, message=f"a card must be a mapping with an 'id', not "
                      f"{_type_name(raw)}")
@@ -321,16 +321,23 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
         problems.add(file, raw.line, raw.col, label, "has neither 'front'/'back' nor 'cloze'")
     if len(problems.found) > before:
         return None
-    tags = tuple(dict.fromkeys(file_tags + tuple(raw.get("tags", ()))))
+    tags = _shared(tuple(dict.fromkeys(file_tags + tuple(raw.get("tags", ())))), shared)
     return Card(
         id=card_id, file=file, line=raw.line, front=raw.get("front"), back=raw.get("back"),
         reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
-        notes=raw.get("notes"), tags=tags, sources=tuple(raw.get("sources", ())),
+        notes=raw.get("notes"), tags=tags, sources=_shared(tuple(raw.get("sources", ())), shared),
         image=raw.get("image"), audio=raw.get("audio"), retired=raw.get("retired", False),
     )
 
 
-def _read_card_file(path: Path, problems: Problems) -> list[Card]:
+def _shared(keys: tuple[str, ...], shared: dict) -> tuple[str, ...]:
+    """One copy of each tuple of tags or sources (and of each tag) for the whole deck."""
+    if keys not in shared:
+        shared[keys] = tuple(shared.setdefault(key, key) for key in keys)
+    return shared[keys]
+
+
+def _read_card_file(path: Path, problems: Problems, shared: dict) -> list[Card]:
     file = display_path(path)
     data = _read_yaml(path, problems)
     if data is None:
@@ -350,7 +357,7 @@ def _read_card_file(path: Path, problems: Problems) -> list[Card]:
     file_tags = tuple(data.get("tags") or ()) if isinstance(data.get("tags"), list) else ()
     cards = []
     for raw in data.get("cards") or []:
-        card = _read_card(raw, file, file_tags, problems, data.mark("cards")[0])
+        card = _read_card(raw, file, file_tags, problems, data.mark("cards")[0], shared)
         if card:
             cards.append(card)
     return cards
@@ -372,9 +379,10 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
                      "sources (see README: 'cards/deck.yaml')")
     name, deck_id, description, sources = _read_deck_file(deck_path, problems)
     cards: list[Card] = []
+    shared: dict = {}
     for path in sorted(cards_dir.glob("*.yaml")) + sorted(cards_dir.glob("*.yml")):
         if path.name != DECK_FILE:
-            cards.extend(_read_card_file(path, problems))
+            cards.extend(_read_card_file(path, problems, shared))
 
     seen: dict[str, Card] = {}
     media: dict[str, Path] = {}

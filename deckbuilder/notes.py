@@ -62,9 +62,9 @@ def media_files(deck: Deck) -> dict[str, MediaFile]:
     return found
 
 
-def _source_html(card: Card, deck: Deck) -> str:
+def _source_html(sources: tuple[str, ...], deck: Deck) -> str:
     parts = []
-    for key in card.sources:
+    for key in sources:
         source = deck.sources[key]
         title = markdown(source.title)
         if source.url:
@@ -87,10 +87,13 @@ def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
 def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
     """One note per card, in the order the cards were written."""
     notes = []
+    source_html: dict[tuple[str, ...], str] = {}  # most cards cite the same few sources
     for card in deck.cards:
         image, audio = _media_html(card, media)
         notes_html = markdown(card.notes) if card.notes else ""
-        source = _source_html(card, deck)
+        source = source_html.get(card.sources)
+        if source is None:
+            source = source_html[card.sources] = _source_html(card.sources, deck)
         if card.is_cloze:
             text = markdown(card.cloze)
             fields = (text, markdown(card.extra) if card.extra else "", image, audio,

@@ -40,4 +40,5 @@ def markdown(text: str) -> str:
 
 def plain_text(rendered_html: str) -> str:
     """The visible text of rendered HTML, for Anki's sort field."""
-    return " ".join(html.unescape(_TAGS.sub(" ", rendered_html)).split())
+    text = " ".join(html.unescape(_TAGS.sub(" ", rendered_html)).split())
+    return rendered_html if text == rendered_html else text  # one copy held, not two
