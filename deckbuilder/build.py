@@ -81,6 +81,6 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
     with collection_file(deck, notes, note_types, plan) as collection:
         write_package(output, collection, media)
     # The package first: if we stop between the two, the next build only stamps a few notes anew.
-    text = ledger_file.render(plan.ledger).encode("utf-8")
-    write_atomically(ledger_path, lambda f: f.write(text))
+    write_atomically(ledger_path, lambda f: f.writelines(
+        line.encode("utf-8") for line in ledger_file.lines(plan.ledger)))
     return BuildResult(deck, notes, media, plan, output)
