@@ -33,7 +33,22 @@ class YAMLFileError(Exception):
         self.line, self.col, self.message = line, col, message
 
 
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+# Plain scalars stay text: `back: 1950` or `back: 1950-02-14` is an answer, not a number or a
+# date. Only yes/no (booleans) and null keep their YAML meaning, in YAML 1.1's spellings.
+_PLAIN_TAGS = {
+    **dict.fromkeys("yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF"
+                    .split(), "tag:yaml.org,2002:bool"),
+    **dict.fromkeys(["~", "null", "Null", "NULL", ""], "tag:yaml.org,2002:null"),
+}
+
+
 class _Loader(_Base):
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:  # a plain scalar: one lookup, no regexes
+            return _PLAIN_TAGS.get(value, _STR)
+        return super().resolve(kind, value, implicit)
+
     def construct_object(self, node, deep=False):
         # An alias would be constructed a second time; refusing it stops "billion laughs" bombs
         # and keeps card data a tree.
@@ -41,17 +56,28 @@ class _Loader(_Base):
             mark = node.start_mark
             raise YAMLFileError(mark.line + 1, mark.column + 1,
                                 "YAML anchors and aliases (&, *) are not supported in card files")
-        return super().construct_object(node, deep=deep)
+        # Text, lists and mappings (nearly every node) directly; the rest (yes/no, null, explicit
+        # tags such as !!binary) through PyYAML's constructors, which come back here for children.
+        kind = type(node)
+        if kind is yaml.ScalarNode and node.tag == _STR:
+            data = self.constructed_objects[node] = node.value
+        elif kind is yaml.SequenceNode and node.tag == _SEQ:
+            data = self.constructed_objects[node] = []
+            data.extend([self.construct_object(child) for child in node.value])
+        elif kind is yaml.MappingNode and node.tag == _MAP:
+            data = _mapping(self, node)
+        else:
+            data = super().construct_object(node, deep=True)
+        return data
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode):
-    data = Mapping()
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> Mapping:
+    data = loader.constructed_objects[node] = Mapping()
     data.line, data.col = node.start_mark.line + 1, node.start_mark.column + 1
-    yield data
     # No flatten_mapping: merge keys (`!!merge <<`) need aliases, and flattening nested merges
     # copies key nodes exponentially before any alias could be refused.
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = loader.construct_object(key_node)
         mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         try:
             hash(key)
@@ -60,18 +86,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode):
         if key in data:
             data.duplicate_keys.append((key, *mark))
         data.key_marks[key] = mark
-        data[key] = loader.construct_object(value_node, deep=True)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-
-# Plain scalars stay text: `back: 1950` or `back: 1950-02-14` is an answer, not a number or a
-# date. Only yes/no (booleans) and null keep their YAML meaning.
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers
-            if tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")]
-    for first, resolvers in _Base.yaml_implicit_resolvers.items()
-}
+        data[key] = loader.construct_object(value_node)
+    return data
 
 
 # What YAML 1.1 accepts in a stream (its "printable" set); libyaml reports anything else by byte
