@@ -8,7 +8,9 @@ import unicodedata
 from functools import lru_cache
 
 # Text without any of these needs no Markdown parser: escaping it gives the same HTML.
-_MARKUP = re.compile(r"[\\`*_\[\]<>&!#~\n\r\t]|^\s|^(?:[-+]|\d{1,9}[.)])(?:\s|$)|\s$|https?:|www\.")
+# ("---" alone is a thematic break, so any leading "-" counts.)
+_MARKUP = re.compile(
+    r"[\\`*_\[\]<>&!#~\n\r\t]|^\s|^-|^(?:\+|\d{1,9}[.)])(?:\s|$)|\s$|https?:|www\.")
 _ONE_PARAGRAPH = re.compile(r"<p>((?:(?!<p>).)*)</p>\n", re.DOTALL)
 _TAGS = re.compile(r"<[^>]*>")
 _AV_TAG = re.compile(r"\[(?=sound:|anki:)")

@@ -43,8 +43,16 @@ _TRICKY = st.sampled_from(list("abcXYZ019 .)(-+=:;,?!'\"/%@$^|{}\n\t\r\u00a0\u20
 _MOSTLY_PLAIN = st.sampled_from(list("abcdefXYZ0129 .,;:?'\"()-+=/%$@|{}\u00a0é中😀\n"))
 
 
+@settings(max_examples=500)
 @given(st.text(_TRICKY, max_size=40))
 def test_markdown_matches_markdown_it(text: str):
+    assert markdown(text) == _markdown_it(text)
+
+
+@settings(max_examples=500)
+@given(st.text(_TRICKY.filter(lambda c: c not in "\r\n"), min_size=1, max_size=40))
+def test_one_line_matches_markdown_it(text: str):
+    # One line takes the inline-only path unless it could open a block.
     assert markdown(text) == _markdown_it(text)
 
 
