@@ -11,7 +11,10 @@ from functools import lru_cache
 # ("---" alone is a thematic break, so any leading "-" counts.)
 _MARKUP = re.compile(
     r"[\\`*_\[\]<>&!#~\n\r\t]|^\s|^-|^(?:\+|\d{1,9}[.)])(?:\s|$)|\s$|https?:|www\.")
-_ONE_PARAGRAPH = re.compile(r"<p>((?:(?!<p>).)*)</p>\n", re.DOTALL)
+# One line that opens no block (heading, list, quote, fence, link definition...) and has no space
+# around it is a lone paragraph: markdown-it's inline rendering is its HTML, without the
+# block parser's cost.
+_OPENS_BLOCK = re.compile(r"[\s#>*+\-=_`~<\[|]|\d{1,9}[.)]")
 _TAGS = re.compile(r"<[^>]*>")
 _AV_TAG = re.compile(r"\[(?=sound:|anki:)")
 
@@ -32,9 +35,16 @@ def markdown(text: str) -> str:
         text = unicodedata.normalize("NFC", text)
     if not _MARKUP.search(text):
         return html.escape(text, quote=False).replace('"', "&quot;")
-    rendered = _parser().render(text)
-    match = _ONE_PARAGRAPH.fullmatch(rendered)
-    rendered = match.group(1) if match else rendered.rstrip("\n")
+    if "\n" not in text and "\r" not in text and not (_OPENS_BLOCK.match(text)
+                                                    or text[-1].isspace()):
+        rendered = _parser().renderInline(text)
+    else:
+        rendered = _parser().render(text)
+        if (rendered.startswith("<p>") and rendered.endswith("</p>\n")
+                and rendered.find("<p>", 3) == -1):  # a single paragraph: unwrap it
+            rendered = rendered[3:-5]
+        else:
+            rendered = rendered.rstrip("\n")
     # Anki plays "[sound:file]" and speaks "[anki:tts]" wherever they appear in a card; typed in
     # text they are shown as typed (audio has its own key).
     return _AV_TAG.sub("&#91;", rendered)
