@@ -178,6 +178,17 @@ def test_wrong_input_is_refused_and_nothing_changes(built: BuiltDeck, content, s
     assert not (root / "fresh").exists()
 
 
+def test_unwritable_output_is_a_clean_error(built: BuiltDeck):
+    root = built.root
+    (root / "blocker").write_text("a file where the output folder should be")
+    before = built.snapshot()
+    result = run_build(root, output=root / "blocker" / "deck.apkg")
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert f"could not read or write a file: {root / 'blocker'}: File exists" in result.output
+    assert built.snapshot() == before  # the package is written first: the ledger is untouched
+
+
 def _build_and_open(tmp_path: Path, files: dict, media: dict | None = None):
     write_deck(tmp_path, files, media)
     result = run_build(tmp_path)
