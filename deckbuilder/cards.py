@@ -77,10 +77,13 @@ DECK_FILE_SCHEMA = _schema("deck.schema.json")
 
 
 def _resolve(schema: dict, root: dict) -> dict:
+    """The schema with its $ref, and its items' $ref, replaced by what they point to."""
     while "$ref" in schema:
         ref = schema["$ref"]
         extra = {k: v for k, v in schema.items() if k != "$ref"}
         schema = {**root["$defs"][ref.rsplit("/", 1)[1]], **extra}
+    if "items" in schema:
+        schema = {**schema, "items": _resolve(schema["items"], root)}
     return schema
 
 
@@ -149,9 +152,8 @@ def _check_value(value: object, schema: dict, what: str) -> str | None:
             return f"{what} must be a list, not {_type_name(value)}"
         if len(value) < schema.get("minItems", 0):
             return f"{what} must not be empty"
-        item_schema = _resolve(schema["items"], CARD_FILE_SCHEMA)
         for i, item in enumerate(value, 1):
-            wrong = _check_value(item, item_schema, f"{what} item {i}")
+            wrong = _check_value(item, schema["items"], f"{what} item {i}")
             if wrong:
                 return wrong
     elif kind == "object" and not isinstance(value, dict):
@@ -164,15 +166,14 @@ def _check_keys(data: yamlfile.Mapping, known: dict, problems: Problems, file: s
     for key, line, col in data.duplicate_keys:
         problems.add(file, line, col, card, f"key '{key}' is given twice")
     for key, value in data.items():
-        line, col = data.mark(key)
         if key not in known:
             close = _close_matches(str(key), list(known), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.add(file, line, col, card, f"unknown key '{key}'{where}{hint}")
+            problems.add(file, *data.mark(key), card, f"unknown key '{key}'{where}{hint}")
             continue
         wrong = _check_value(value, known[key], f"'{key}'")
         if wrong:
-            problems.add(file, line, col, card, wrong)
+            problems.add(file, *data.mark(key), card, wrong)
 
 
 def _read_yaml(path: Path, problems: Problems) -> object:
