@@ -1,8 +1,9 @@
-"""Notes to an .apkg file: genanki fills the collection, we fix its times and write it atomically.
+"""Notes to an .apkg file: genanki lays out the collection, we add the notes, then write it
+atomically.
 
 genanki's own Package.write_to_file stamps everything with one time, writes zip entries with the
-current time and leaves a temporary SQLite file behind; this writes the same collection from an
-in-memory database, with each note's own time from the ledger, so equal input gives equal bytes.
+current time and leaves a temporary SQLite file behind; this writes the same collection with each
+note's own time from the ledger, and fixed zip times, so equal input gives equal bytes.
 """
 
 from __future__ import annotations
@@ -113,56 +114,74 @@ def write_atomically(path: Path, write) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    folder = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        _remove_stale_temporaries(path)
-        _write_and_replace(folder, path, write)
-        with contextlib.suppress(OSError):  # makes the rename durable, where a folder can sync
-            os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
-def _write_and_replace(folder: int, path: Path, write) -> None:
+    _remove_stale_temporaries(path)
     # On Linux the file is written unnamed (O_TMPFILE), so a build killed while writing leaves
     # nothing behind. It gets a name just before the rename; a build killed in that instant
     # leaves a file named with its pid, which the next build removes once that process is gone.
     # Elsewhere the file has that name from the start, and the same clean-up applies.
-    fd, temporary = _open_temporary(folder, path)
+    fd, temporary = _open_temporary(path)
     try:
-        os.fchmod(fd, _file_mode(path))
+        mode = _file_mode(path)
+        if temporary is None:
+            os.fchmod(fd, mode)
+        else:
+            os.chmod(temporary, mode)
         with os.fdopen(fd, "wb", closefd=False) as f:
             write(f)
             f.flush()
             os.fsync(fd)
         if temporary is None:
             temporary = _temporary_name(path)
-            # linkat(AT_SYMLINK_FOLLOW) on the /proc link; a dir fd makes os.link use linkat.
-            os.link(f"/proc/self/fd/{fd}", temporary, dst_dir_fd=folder)
-        os.replace(temporary, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+            _link(fd, temporary)
+        os.replace(temporary, path)
     except BaseException:
         if temporary is not None:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary, dir_fd=folder)
+                os.unlink(temporary)
         raise
     finally:
         os.close(fd)
+    _sync_folder(path.parent)
 
 
-def _temporary_name(path: Path) -> str:
-    return f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+def _temporary_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
 
 
-def _open_temporary(folder: int, path: Path) -> tuple[int, str | None]:
-    """An unnamed file in the folder where the OS can, else a named one: (fd, name or None)."""
+def _open_temporary(path: Path) -> tuple[int, Path | None]:
+    """An unnamed file in path's folder where the OS can, else a named one: (fd, name or None)."""
     if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
         try:
-            return os.open(".", os.O_TMPFILE | os.O_WRONLY, 0o600, dir_fd=folder), None
+            return os.open(path.parent, os.O_TMPFILE | os.O_WRONLY, 0o600), None
         except OSError:  # a file system without O_TMPFILE
             pass
     temporary = _temporary_name(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    return os.open(temporary, flags, 0o600, dir_fd=folder), temporary
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return os.open(temporary, flags, 0o600), temporary
+
+
+def _link(fd: int, name: Path) -> None:
+    """Give an unnamed file a name: linkat(AT_SYMLINK_FOLLOW) on its /proc/self/fd link (os.link
+    only calls linkat, rather than link, when given a folder descriptor)."""
+    folder = os.open(name.parent, os.O_RDONLY)
+    try:
+        os.link(f"/proc/self/fd/{fd}", name.name, dst_dir_fd=folder)
+    finally:
+        os.close(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable, where the OS lets a folder be opened and synced."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _remove_stale_temporaries(path: Path) -> None:

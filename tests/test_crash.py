@@ -132,3 +132,40 @@ def test_killed_while_writing(deck: dict, target: str):
         pytest.skip(f"the build finished before the kill ({state}); the write was too quick")
     # Killed while writing the package: nothing replaced; while writing the ledger: the package.
     assert state == ("old/old" if target == "package" else "new/old")
+
+
+def test_stale_temporaries_of_dead_builds_are_removed(tmp_path: Path):
+    from deckbuilder.package import write_atomically
+
+    target = tmp_path / "deck.apkg"
+    dead = tmp_path / ".deck.apkg.999999999-0badc0de.tmp"  # no such pid
+    alive = tmp_path / f".deck.apkg.{os.getpid()}-0badc0de.tmp"  # a build still running
+    other = tmp_path / ".other.apkg.999999999-0badc0de.tmp"  # another file's
+    for path in (dead, alive, other):
+        path.write_bytes(b"half a package")
+    write_atomically(target, lambda f: f.write(b"new"))
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, alive.name, other.name])
+
+
+def test_named_temporary_where_there_is_no_o_tmpfile(tmp_path: Path, monkeypatch):
+    from deckbuilder.package import write_atomically
+
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    target = tmp_path / "deck.apkg"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    seen = []
+    write_atomically(target, lambda f: seen.append(sorted(os.listdir(tmp_path))) or f.write(b"new"))
+    assert seen[0][0].startswith(f".deck.apkg.{os.getpid()}-")  # named while written
+    assert target.read_bytes() == b"new" and target.stat().st_mode & 0o777 == 0o640
+    assert os.listdir(tmp_path) == ["deck.apkg"]
+
+    def fail(f) -> None:
+        f.write(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomically(target, fail)
+    assert target.read_bytes() == b"new" and os.listdir(tmp_path) == ["deck.apkg"]
