@@ -103,7 +103,7 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def _too_deep(text: str) -> tuple[int, int]:
+def _too_deep(text: str | bytes) -> tuple[int, int]:
     """Where the nesting first goes past _MAX_DEPTH, found with the parser's flat event stream."""
     depth = 0
     for event in yaml.parse(text, Loader=_Base):
@@ -116,13 +116,15 @@ def _too_deep(text: str) -> tuple[int, int]:
     return 0, 0
 
 
-def load(text: str):
+def load(text: str | bytes):
     """Parse one YAML document; raise YAMLFileError with a 1-based position."""
     try:
         return yaml.load(text, Loader=_Loader)
     except YAMLFileError:
         raise
-    except yaml.reader.ReaderError:
+    except yaml.reader.ReaderError as e:
+        if not isinstance(text, str):  # bytes: libyaml's own words (e.g. not UTF-8)
+            raise YAMLFileError(0, 0, f"YAML error: {e}") from None
         bad = re.search(_NOT_PRINTABLE, text)
         line, col = _position(text, bad.start()) if bad else (0, 0)
         char = f"U+{ord(bad.group()):04X}" if bad else "a character"
@@ -138,7 +140,7 @@ def load(text: str):
         raise YAMLFileError(*_too_deep(text), _TOO_DEEP) from None
 
 
-def _syntax_message(error: yaml.MarkedYAMLError, text: str, line: int, col: int) -> str:
+def _syntax_message(error: yaml.MarkedYAMLError, text: str | bytes, line: int, col: int) -> str:
     """libyaml's wording, with the fix spelled out for the mistakes people make."""
     problem = error.problem or ""
     if "maximum nesting depth" in problem:
@@ -146,6 +148,6 @@ def _syntax_message(error: yaml.MarkedYAMLError, text: str, line: int, col: int)
     if "another document" in problem:
         return "a card file is one YAML document; remove the '---' line that starts a second one"
     message = "YAML syntax error: " + " ".join(p for p in (error.context, problem) if p)
-    if line and "\t" in text.split("\n", line)[line - 1][:col]:
+    if line and isinstance(text, str) and "\t" in text.split("\n", line)[line - 1][:col]:
         message += " (a tab indents this line; YAML indents with spaces only)"
     return message
