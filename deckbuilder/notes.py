@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cards import Card, Deck, cloze_numbers
+from .errors import Problems
 from .notetypes import CLOZE, FACT, NoteType
 from .render import markdown, plain_text
 
@@ -85,8 +86,12 @@ def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
 
 
 def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
-    """One note per card, in the order the cards were written."""
+    """One note per card, in the order the cards were written.
+
+    Raises DeckError for a cloze whose deletions do not survive Markdown rendering.
+    """
     notes = []
+    problems = Problems()
     source_html: dict[tuple[str, ...], str] = {}  # most cards cite the same few sources
     for card in deck.cards:
         image, audio = _media_html(card, media)
@@ -101,6 +106,10 @@ def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
             # Anki makes cloze cards from the field as stored, so count them in the rendered text.
             note_type = CLOZE
             card_ords = tuple(sorted({n - 1 for n in cloze_numbers(text)[0]}))
+            if not card_ords:
+                problems.add(card.file, card.line, 0, card.id, "no cloze deletion is left once "
+                             "the Markdown is rendered (a line such as '[x]: ...' is a link "
+                             "definition and vanishes); reword the cloze")
             sort_field = plain_text(text)
         else:
             front = markdown(card.front)
@@ -111,4 +120,5 @@ def build_notes(deck: Deck, media: dict[str, MediaFile]) -> list[Note]:
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
         notes.append(Note(card.id, guid_for(deck.id, card.id), note_type, fields, tags,
                           sort_field, card_ords, card.retired))
+    problems.raise_if_any()
     return notes
