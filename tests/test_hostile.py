@@ -23,6 +23,8 @@ from support import (
     write_deck,
 )
 
+from deckbuilder import DeckError
+from deckbuilder.build import prepare
 from deckbuilder.render import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +181,18 @@ def test_wrong_input_is_refused_and_nothing_changes(built: BuiltDeck, content, s
     first = run_build(root, root / "fresh" / "deck.apkg", root / "fresh" / "cards.lock")
     assert first.exit_code == 1, first.output
     assert not (root / "fresh").exists()
+
+
+@pytest.mark.parametrize(("content", "setup", "where", "message"), REFUSED)
+def test_wrong_input_is_a_deck_error_in_the_core(tmp_path: Path, content, setup, where, message):
+    write_deck(tmp_path, {"bad.yaml": content})
+    if setup:
+        setup(tmp_path)
+    with pytest.raises(DeckError) as raised:
+        prepare(tmp_path / "cards", tmp_path / "media", tmp_path / "cards.lock")
+    problem = next(p for p in raised.value.problems if p.file.endswith("bad.yaml"))
+    assert str(problem).startswith(f"{tmp_path / 'cards' / 'bad.yaml'}:{where}")
+    assert message in problem.message
 
 
 def test_unwritable_output_is_a_clean_error(built: BuiltDeck):
