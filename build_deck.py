@@ -75,6 +75,10 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
         result = run_build(cards_dir, media_dir, output, ledger_path)
     except DeckError as e:
         raise _content_error(e) from None
+    except OSError as e:  # e.g. the output folder cannot be made: say so, without a traceback
+        where = f"{e.filename}: " if e.filename else ""
+        raise click.ClickException(f"could not read or write a file: {where}{e.strerror or e}"
+                                   ) from None
     if quiet:
         return
     plan = result.plan

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from .cards import Deck, load_deck
 from .ledger import Plan
 from .notes import MediaFile, Note, build_notes, media_files
 from .notetypes import NOTE_TYPES, NoteType
-from .package import collection_bytes, write_atomically, write_package
+from .package import collection_file, write_atomically, write_package
 
 
 @dataclass
@@ -38,6 +40,23 @@ def default_output(deck: Deck) -> Path:
     return Path("dist") / f"{slug(deck.name)}.apkg"
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector (reference counting still frees everything).
+
+    A build allocates millions of small objects that form no cycles (YAML nodes, cards, notes);
+    the collector kept rescanning them, a third of a 100k-card build's time, and found nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_no_cyclic_gc()
 def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
             note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None):
     """Everything short of writing: validate, make notes, plan against the ledger."""
@@ -51,6 +70,7 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     return deck, notes, media, plan, ledger_path
 
 
+@_no_cyclic_gc()
 def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
           ledger_path: Path | None = None, note_types: tuple[NoteType, ...] = NOTE_TYPES,
           now: int | None = None) -> BuildResult:
@@ -58,9 +78,9 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
     deck, notes, media, plan, ledger_path = prepare(cards_dir, media_dir, ledger_path,
                                                     note_types, now)
     output = Path(output) if output else default_output(deck)
-    collection = collection_bytes(deck, notes, note_types, plan)
-    write_package(output, collection, media)
+    with collection_file(deck, notes, note_types, plan) as collection:
+        write_package(output, collection, media)
     # The package first: if we stop between the two, the next build only stamps a few notes anew.
-    text = ledger_file.render(plan.ledger).encode("utf-8")
-    write_atomically(ledger_path, lambda f: f.write(text))
+    write_atomically(ledger_path, lambda f: f.writelines(
+        line.encode("utf-8") for line in ledger_file.lines(plan.ledger)))
     return BuildResult(deck, notes, media, plan, output)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from . import yamlfile
@@ -16,18 +14,23 @@ from .errors import Problems
 DECK_FILE = "deck.yaml"
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 AUDIO_TYPES = {".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"}
-CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
-CLOZE_OPEN_RE = re.compile(r"\{\{c(\d+)::")
+# A deletion opens with {{cN:: and the next }} closes the innermost open one, as in Anki, where
+# deletions may nest.
+_CLOZE_TOKEN_RE = re.compile(r"\{\{c(\d+)::|\}\}")
+# Invisible control characters get past YAML as escapes ("\0", "\x1f"). Anki separates a note's
+# fields with U+001F and SQLite text stops at NUL in places, so one would split or cut a note:
+# refuse them all (tab and newline are text).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     key: str
     title: str
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Card:
     """One card as the author wrote it, with where it was written."""
 
@@ -71,7 +74,9 @@ class Deck:
 
 
 def _schema(name: str) -> dict:
-    return json.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
+    # Read beside this module (it is never installed zipped): importlib.resources would cost
+    # every run ~5 ms of imports.
+    return json.loads(Path(__file__).with_name(name).read_text("utf-8"))
 
 
 CARD_FILE_SCHEMA = _schema("cards.schema.json")
@@ -79,10 +84,13 @@ DECK_FILE_SCHEMA = _schema("deck.schema.json")
 
 
 def _resolve(schema: dict, root: dict) -> dict:
+    """The schema with its $ref, and its items' $ref, replaced by what they point to."""
     while "$ref" in schema:
         ref = schema["$ref"]
         extra = {k: v for k, v in schema.items() if k != "$ref"}
         schema = {**root["$defs"][ref.rsplit("/", 1)[1]], **extra}
+    if "items" in schema:
+        schema = {**schema, "items": _resolve(schema["items"], root)}
     return schema
 
 
@@ -94,6 +102,12 @@ FILE_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA) for k, v in CARD_FILE_SCHEMA["prop
 DECK_KEYS = {k: _resolve(v, DECK_FILE_SCHEMA) for k, v in DECK_FILE_SCHEMA["properties"].items()}
 SOURCE_KEYS = DECK_FILE_SCHEMA["properties"]["sources"]["additionalProperties"]["properties"]
 KEY_PATTERN = re.compile(CARD_FILE_SCHEMA["$defs"]["key"]["pattern"])
+
+
+def _close_matches(word: str, candidates: list[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    import difflib  # only on the error path
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
 
 
 def display_path(path: Path) -> str:
@@ -128,6 +142,10 @@ def _check_value(value: object, schema: dict, what: str) -> str | None:
         if not isinstance(value, str):
             hint = " (put it in quotes)" if isinstance(value, bool) else ""
             return f"{what} must be text, not {_type_name(value)}{hint}"
+        control = CONTROL_RE.search(value)
+        if control:
+            return (f"{what} contains the invisible control character "
+                    f"U+{ord(control.group()):04X} (character {control.start() + 1}); delete it")
         if len(value.strip()) < schema.get("minLength", 0):
             return f"{what} is empty"
         if "pattern" in schema and not re.search(schema["pattern"], value):
@@ -146,9 +164,8 @@ def _check_value(value: object, schema: dict, what: str) -> str | None:
             return f"{what} must be a list, not {_type_name(value)}"
         if len(value) < schema.get("minItems", 0):
             return f"{what} must not be empty"
-        item_schema = _resolve(schema["items"], CARD_FILE_SCHEMA)
         for i, item in enumerate(value, 1):
-            wrong = _check_value(item, item_schema, f"{what} item {i}")
+            wrong = _check_value(item, schema["items"], f"{what} item {i}")
             if wrong:
                 return wrong
     elif kind == "object" and not isinstance(value, dict):
@@ -161,15 +178,14 @@ def _check_keys(data: yamlfile.Mapping, known: dict, problems: Problems, file: s
     for key, line, col in data.duplicate_keys:
         problems.add(file, line, col, card, f"key '{key}' is given twice")
     for key, value in data.items():
-        line, col = data.mark(key)
         if key not in known:
-            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+            close = _close_matches(str(key), list(known), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.add(file, line, col, card, f"unknown key '{key}'{where}{hint}")
+            problems.add(file, *data.mark(key), card, f"unknown key '{key}'{where}{hint}")
             continue
         wrong = _check_value(value, known[key], f"'{key}'")
         if wrong:
-            problems.add(file, line, col, card, wrong)
+            problems.add(file, *data.mark(key), card, wrong)
 
 
 def _read_yaml(path: Path, problems: Problems) -> object:
@@ -230,9 +246,22 @@ def _read_deck_file(path: Path, problems: Problems) -> tuple[str, int, str, dict
     return name.strip(), deck_id, description, sources
 
 
+def cloze_numbers(text: str) -> tuple[list[int], int]:
+    """The number of every cloze deletion in text, nested ones too, and how many are unclosed."""
+    numbers: list[int] = []
+    unclosed = 0
+    for token in _CLOZE_TOKEN_RE.finditer(text):
+        if token.group(1) is not None:
+            numbers.append(int(token.group(1)))
+            unclosed += 1
+        elif unclosed:  # a }} with nothing open is only text
+            unclosed -= 1
+    return numbers, unclosed
+
+
 def _check_cloze(text: str) -> str | None:
-    numbers = [int(n) for n in CLOZE_RE.findall(text) for n in [n[0]]]
-    if len(CLOZE_OPEN_RE.findall(text)) > len(numbers):
+    numbers, unclosed = cloze_numbers(text)
+    if unclosed:
         return "a cloze deletion is not closed: write {{c1::text}}"
     if not numbers:
         return "'cloze' has no deletion: mark one with {{c1::text}}"
@@ -257,7 +286,7 @@ def _check_media(name: str, kind: str, media_dir: Path,
     if not inside:
         return None, f"{kind} '{name}' leaves media/ (through a link)"
     if not path.exists():
-        close = difflib.get_close_matches(name, _media_names(media_dir), n=1)
+        close = _close_matches(name, _media_names(media_dir), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return None, f"{kind} '{name}' not found in {display_path(media_dir)}{hint}"
     if not path.is_file():
@@ -276,7 +305,7 @@ def _media_names(media_dir: Path) -> list[str]:
 
 
 def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Problems,
-               fallback_line: int) -> Card | None:
+               fallback_line: int, shared: dict) -> Card | None:
     if not isinstance(raw, yamlfile.Mapping):
         problems.add(file, fallback_line, message=f"a card must be a mapping with an 'id', not "
                      f"{_type_name(raw)}")
@@ -311,18 +340,25 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
         problems.add(file, raw.line, raw.col, label, "has neither 'front'/'back' nor 'cloze'")
     if len(problems.found) > before:
         return None
-    tags = tuple(dict.fromkeys(file_tags + tuple(raw.get("tags", ()))))
+    tags = _shared(tuple(dict.fromkeys(file_tags + tuple(raw.get("tags", ())))), shared)
     return Card(
         id=card_id, file=file, line=raw.line, col=raw.col, front=raw.get("front"),
         back=raw.get("back"),
         reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
-        notes=raw.get("notes"), tags=tags, sources=tuple(raw.get("sources", ())),
+        notes=raw.get("notes"), tags=tags, sources=_shared(tuple(raw.get("sources", ())), shared),
         image=raw.get("image"), audio=raw.get("audio"), retired=raw.get("retired", False),
         key_marks=raw.key_marks,
     )
 
 
-def _read_card_file(path: Path, problems: Problems) -> list[Card]:
+def _shared(keys: tuple[str, ...], shared: dict) -> tuple[str, ...]:
+    """One copy of each tuple of tags or sources (and of each tag) for the whole deck."""
+    if keys not in shared:
+        shared[keys] = tuple(shared.setdefault(key, key) for key in keys)
+    return shared[keys]
+
+
+def _read_card_file(path: Path, problems: Problems, shared: dict) -> list[Card]:
     file = display_path(path)
     data = _read_yaml(path, problems)
     if data is None:
@@ -342,7 +378,7 @@ def _read_card_file(path: Path, problems: Problems) -> list[Card]:
     file_tags = tuple(data.get("tags") or ()) if isinstance(data.get("tags"), list) else ()
     cards = []
     for raw in data.get("cards") or []:
-        card = _read_card(raw, file, file_tags, problems, data.mark("cards")[0])
+        card = _read_card(raw, file, file_tags, problems, data.mark("cards")[0], shared)
         if card:
             cards.append(card)
     return cards
@@ -364,9 +400,10 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
                      "sources (see README: 'cards/deck.yaml')")
     name, deck_id, description, sources = _read_deck_file(deck_path, problems)
     cards: list[Card] = []
+    shared: dict = {}
     for path in sorted(cards_dir.glob("*.yaml")) + sorted(cards_dir.glob("*.yml")):
         if path.name != DECK_FILE:
-            cards.extend(_read_card_file(path, problems))
+            cards.extend(_read_card_file(path, problems, shared))
 
     seen: dict[str, Card] = {}
     media: dict[str, Path] = {}
@@ -380,7 +417,7 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         seen[card.id] = card
         for key in card.sources:
             if key not in sources:
-                close = difflib.get_close_matches(key, list(sources), n=1)
+                close = _close_matches(key, list(sources), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.add(card.file, *card.mark("sources"), card.id,
                              f"unknown source '{key}': define it under 'sources' in "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ _HEADER = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class CardEntry:
     digest: str
     mod: int
@@ -121,16 +122,22 @@ def read(path: Path) -> Ledger:
 
 def render(ledger: Ledger) -> str:
     """The ledger as text: stable order, one line per thing, so diffs stay small."""
-    lines = [_HEADER, f"deck\t{ledger.deck_id}\t{ledger.created}\t{ledger.deck_name}\n"]
+    return "".join(lines(ledger))
+
+
+def lines(ledger: Ledger) -> Iterator[str]:
+    """The ledger's text line by line, to write a large one without holding it all."""
+    yield _HEADER
+    yield f"deck\t{ledger.deck_id}\t{ledger.created}\t{ledger.deck_name}\n"
     for entry in sorted(ledger.note_types.values(), key=lambda e: e.id):
-        lines.append(f"notetype\t{entry.id}\t{entry.digest}\t{entry.mod}\t{entry.name}\t"
-                     f"{'|'.join(entry.fields)}\t{'|'.join(entry.templates)}\n")
+        yield (f"notetype\t{entry.id}\t{entry.digest}\t{entry.mod}\t{entry.name}\t"
+               f"{'|'.join(entry.fields)}\t{'|'.join(entry.templates)}\n")
     for name, package_name in sorted(ledger.media.items()):
-        lines.append(f"media\t{name}\t{package_name}\n")
-    for card_id, entry in sorted(ledger.cards.items()):
+        yield f"media\t{name}\t{package_name}\n"
+    for card_id in sorted(ledger.cards):
+        entry = ledger.cards[card_id]
         retired = "\tretired" if entry.retired else ""
-        lines.append(f"card\t{card_id}\t{entry.digest}\t{entry.mod}{retired}\n")
-    return "".join(lines)
+        yield f"card\t{card_id}\t{entry.digest}\t{entry.mod}{retired}\n"
 
 
 def _next_mod(previous: int | None, now: int) -> int:

@@ -7,14 +7,15 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cards import CLOZE_RE, Card, Deck
+from .cards import Card, Deck, cloze_numbers
+from .errors import Problems
 from .notetypes import NOTE_TYPES, NoteType
 from .render import markdown, plain_text
 
 RETIRED_TAG = "build-deck::retired"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaFile:
     name: str  # as the card names it
     package_name: str  # carries the content hash, so a changed file reaches learners
@@ -23,7 +24,7 @@ class MediaFile:
     data: bytes = field(repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     card_id: str
     guid: str
@@ -31,8 +32,12 @@ class Note:
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     sort_field: str
-    card_count: int
+    card_ords: tuple[int, ...]  # which of the note type's cards exist: template or cloze number - 1
     retired: bool
+
+    @property
+    def card_count(self) -> int:
+        return len(self.card_ords)
 
     def digest(self) -> str:
         """Changes whenever anything Anki stores for the note changes."""
@@ -58,9 +63,9 @@ def media_files(deck: Deck) -> dict[str, MediaFile]:
     return found
 
 
-def _source_html(card: Card, deck: Deck) -> str:
+def _source_html(sources: tuple[str, ...], deck: Deck) -> str:
     parts = []
-    for key in card.sources:
+    for key in sources:
         source = deck.sources[key]
         title = markdown(source.title)
         if source.url:
@@ -82,27 +87,41 @@ def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
 
 def build_notes(deck: Deck, media: dict[str, MediaFile],
                 note_types: tuple[NoteType, ...] = NOTE_TYPES) -> list[Note]:
-    """One note per card, in the order the cards were written."""
+    """One note per card, in the order the cards were written.
+
+    Raises DeckError for a cloze whose deletions do not survive Markdown rendering.
+    """
     fact = next(nt for nt in note_types if not nt.is_cloze)
     cloze = next(nt for nt in note_types if nt.is_cloze)
     notes = []
+    problems = Problems()
+    source_html: dict[tuple[str, ...], str] = {}  # most cards cite the same few sources
     for card in deck.cards:
         image, audio = _media_html(card, media)
         notes_html = markdown(card.notes) if card.notes else ""
-        source = _source_html(card, deck)
+        source = source_html.get(card.sources)
+        if source is None:
+            source = source_html[card.sources] = _source_html(card.sources, deck)
         if card.is_cloze:
             text = markdown(card.cloze)
             fields = (text, markdown(card.extra) if card.extra else "", image, audio,
                       notes_html, source)
-            note_type, card_count = cloze, len({n for n, _ in CLOZE_RE.findall(card.cloze)})
+            # Anki makes cloze cards from the field as stored, so count them in the rendered text.
+            note_type = cloze
+            card_ords = tuple(sorted({n - 1 for n in cloze_numbers(text)[0]}))
+            if not card_ords:
+                problems.add(card.file, *card.mark("cloze"), card.id, "no cloze deletion is "
+                             "left once the Markdown is rendered (a line such as '[x]: ...' is "
+                             "a link definition and vanishes); reword the cloze")
             sort_field = plain_text(text)
         else:
             front = markdown(card.front)
             fields = (front, markdown(card.back), image, audio, notes_html, source,
                       "y" if card.reverse else "")
-            note_type, card_count = fact, 2 if card.reverse else 1
+            note_type, card_ords = fact, (0, 1) if card.reverse else (0,)
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
         notes.append(Note(card.id, guid_for(deck.id, card.id), note_type, fields, tags,
-                          sort_field, card_count, card.retired))
+                          sort_field, card_ords, card.retired))
+    problems.raise_if_any()
     return notes

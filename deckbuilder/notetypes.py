@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
-CSS = resources.files(__package__).joinpath("card.css").read_text("utf-8")
+CSS = Path(__file__).with_name("card.css").read_text("utf-8")  # no importlib.resources: see cards
 
 _ANSWER_FOOT = """
 {{#Image}}<div class="figure">{{Image}}</div>{{/Image}}

@@ -1,0 +1,243 @@
+"""Benchmark build-deck against the bare job, on synthetic decks of our format.
+
+Not a test (pytest collects only test_*.py): run it by hand.
+
+\b
+    python tests/benchmark.py                      # 1k, 10k and 100k cards
+    python tests/benchmark.py --sizes 1000 --repeat 5
+
+For each size it writes a deck (a mix of basic, reverse and cloze cards, some Markdown, a few
+media files) and times, in separate processes, `build-deck` and a reference that does the bare
+job on the same cards: PyYAML with libyaml's CSafeLoader, then genanki's Package.write_to_file
+with explicit guids (no validation, no Markdown, no ledger). It prints the median wall time of
+each, their ratio, cards per second and peak memory, then `build-deck --help` against
+`python -c pass`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CARDS_PER_FILE = 1000
+DECK_ID = 1950021499
+MEDIA = {"map.png": 40_000, "seal.jpg": 120_000, "signing.webp": 60_000, "anthem.mp3": 300_000,
+         "speech.ogg": 200_000}
+
+_WORDS = ("treaty alliance Moscow Beijing friendship mutual assistance article signed "
+          "ratified delegation communique Kremlin railway Port Arthur Dalian loan credit "
+          "Zhou Enlai Vyshinsky Stalin Mao Liu Shaoqi thirty years lapse renewal 1950 1980 "
+          "Japan aggression peace consultation independence sovereignty").split()
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(words)).capitalize()
+
+
+def _markdown(rng: random.Random, text: str) -> str:
+    """Sometimes add the Markdown people use in cards."""
+    roll = rng.random()
+    if roll < 0.08:
+        return f"{text} (**{rng.choice(_WORDS)}**)"
+    if roll < 0.14:
+        return f"{text}, *{rng.choice(_WORDS)}*"
+    if roll < 0.17:
+        return f"{text} `{rng.choice(_WORDS)}`"
+    if roll < 0.19:
+        return f"{text} [see](https://example.org/{rng.randrange(1000)})"
+    return text
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_synthetic_deck(folder: Path, cards: int, seed: int = 1950) -> tuple[Path, Path]:
+    """cards/ (deck.yaml + files of CARDS_PER_FILE cards) and media/ under folder."""
+    rng = random.Random(seed)
+    cards_dir, media_dir = folder / "cards", folder / "media"
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    media_dir.mkdir(exist_ok=True)
+    (cards_dir / "deck.yaml").write_text(
+        f"name: Synthetic {cards}\nid: {DECK_ID}\ndescription: A *generated* deck.\n"
+        "sources:\n  ref:\n    title: A reference\n    url: https://example.org/ref\n"
+        "  book:\n    title: A book\n", encoding="utf-8")
+    for name, size in MEDIA.items():
+        (media_dir / name).write_bytes(rng.randbytes(size))
+    images = [n for n in MEDIA if not n.endswith((".mp3", ".ogg"))]
+    sounds = [n for n in MEDIA if n.endswith((".mp3", ".ogg"))]
+    for start in range(0, cards, CARDS_PER_FILE):
+        lines = [f"tags: [synthetic::part-{start // CARDS_PER_FILE}]\ncards:\n"]
+        for number in range(start, min(start + CARDS_PER_FILE, cards)):
+            lines.append(f"  - id: card-{number}\n")
+            kind = rng.random()
+            if kind < 0.25:
+                answer = _sentence(rng, rng.randint(1, 4))
+                text = f"{_sentence(rng, rng.randint(4, 12))} {{{{c1::{answer}}}}}"
+                if rng.random() < 0.3:
+                    text += f" and {{{{c2::{_sentence(rng, 2)}}}}}"
+                lines.append(f"    cloze: {_quoted(_markdown(rng, text))}\n")
+                if rng.random() < 0.2:
+                    lines.append(f"    extra: {_quoted(_sentence(rng, 6))}\n")
+            else:
+                lines.append(f"    front: {_quoted(_markdown(rng, _sentence(rng, 8)) + '?')}\n")
+                lines.append(f"    back: {_quoted(_markdown(rng, _sentence(rng, 3)))}\n")
+                if kind < 0.40:
+                    lines.append("    reverse: true\n")
+            if rng.random() < 0.3:
+                lines.append(f"    notes: {_quoted(_markdown(rng, _sentence(rng, 12)))}\n")
+            lines.append(f"    sources: [{rng.choice(['ref', 'book'])}]\n")
+            if rng.random() < 0.2:
+                lines.append(f"    tags: [topic::{rng.choice(_WORDS).lower()}]\n")
+            if rng.random() < 0.02:
+                lines.append(f"    image: {rng.choice(images)}\n")
+            if rng.random() < 0.01:
+                lines.append(f"    audio: {rng.choice(sounds)}\n")
+        (cards_dir / f"part-{start // CARDS_PER_FILE:04d}.yaml").write_text(
+            "".join(lines), encoding="utf-8")
+    return cards_dir, media_dir
+
+
+def reference_build(cards_dir: Path, media_dir: Path, output: Path) -> None:
+    """The bare job: parse with CSafeLoader, hand the fields to genanki with explicit guids."""
+    import genanki
+    import yaml
+
+    basic = genanki.Model(
+        1607392319, "Basic (and reversed)", fields=[{"name": "Front"}, {"name": "Back"}],
+        templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"},
+                   {"name": "Card 2", "qfmt": "{{Back}}", "afmt": "{{Front}}"}])
+    cloze = genanki.Model(
+        998877661, "Cloze", fields=[{"name": "Text"}, {"name": "Extra"}],
+        templates=[{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}"}],
+        model_type=genanki.Model.CLOZE)
+    deck_file = yaml.load((cards_dir / "deck.yaml").read_text("utf-8"), Loader=yaml.CSafeLoader)
+    deck = genanki.Deck(int(deck_file["id"]), deck_file["name"])
+    media = set()
+    for path in sorted(cards_dir.glob("*.yaml")):
+        if path.name == "deck.yaml":
+            continue
+        data = yaml.load(path.read_text("utf-8"), Loader=yaml.CSafeLoader)
+        tags = data.get("tags", [])
+        for card in data["cards"]:
+            if "cloze" in card:
+                note = genanki.Note(cloze, [card["cloze"], card.get("extra", "")],
+                                    guid=card["id"], tags=tags + card.get("tags", []))
+            else:
+                note = genanki.Note(basic, [card["front"], card["back"]], guid=card["id"],
+                                    tags=tags + card.get("tags", []))
+            deck.add_note(note)
+            media.update(card[k] for k in ("image", "audio") if k in card)
+    package = genanki.Package(deck)
+    package.media_files = [str(media_dir / name) for name in sorted(media)]
+    package.write_to_file(str(output))
+
+
+def _measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Run command to completion: (wall seconds, peak resident MB of that process)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env=env)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{stderr.decode(errors='replace')}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _median_run(command: list[str], repeat: int, env: dict | None = None,
+                before=None) -> tuple[float, float]:
+    """Median wall time and the largest peak memory of repeat runs, after one untimed run that
+    warms the disk cache and the bytecode cache."""
+    if before:
+        before()
+    _measure(command, env)
+    runs = []
+    for _ in range(repeat):
+        if before:
+            before()
+        runs.append(_measure(command, env))
+    return statistics.median(s for s, _ in runs), max(m for _, m in runs)
+
+
+def _build_command(args) -> list[str]:
+    return list(args.build_deck) if args.build_deck else [sys.executable,
+                                                           str(ROOT / "build_deck.py")]
+
+
+def _env(folder: Path, **extra: str) -> dict:
+    """Both sides run as if installed: with bytecode caches (pip writes them at install time),
+    kept in the benchmark's own folder even where PYTHONDONTWRITEBYTECODE is set."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(folder / "pycache"),
+           **extra}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def benchmark_size(cards: int, repeat: int, args, folder: Path) -> dict:
+    deck = folder / f"deck-{cards}"
+    cards_dir, media_dir = write_synthetic_deck(deck, cards)
+    env = _env(folder, SOURCE_DATE_EPOCH="1700000000")
+    ledger = deck / "cards.lock"
+    ours = _median_run(
+        [*_build_command(args), "build", "--quiet", "--cards", str(cards_dir),
+         "--media", str(media_dir), "-o", str(deck / "ours.apkg"), "--ledger", str(ledger)],
+        repeat, env, before=lambda: ledger.unlink(missing_ok=True))  # always a first build
+    reference = _median_run(
+        [sys.executable, __file__, "--reference", str(cards_dir), str(media_dir),
+         str(deck / "reference.apkg")], repeat, env)
+    shutil.rmtree(deck)
+    return {"cards": cards, "ours": ours, "reference": reference}
+
+
+def _startup(args, repeat: int, folder: Path) -> tuple[float, float]:
+    env = _env(folder)
+    help_time, _ = _median_run([*_build_command(args), "--help"], repeat, env)
+    bare, _ = _median_run([sys.executable, "-c", "pass"], repeat, env)
+    return help_time, bare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=lambda s: [int(n) for n in s.split(",")],
+                        default=[100, 1000, 10_000, 100_000],
+                        help="comma-separated card counts (default: 100,1000,10000,100000)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs per size below 50k cards; the median counts (default: 5)")
+    parser.add_argument("--build-deck", nargs="+", metavar="CMD",
+                        help="how to run build-deck (default: python build_deck.py)")
+    parser.add_argument("--reference", nargs=3, metavar=("CARDS", "MEDIA", "OUT"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.reference:
+        reference_build(*(Path(p) for p in args.reference))
+        return
+
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"{'cards':>8} {'build-deck':>11} {'reference':>10} {'ratio':>6} {'cards/s':>9} "
+          f"{'peak MB':>8} {'ref MB':>7}")
+    with tempfile.TemporaryDirectory(prefix="build-deck-bench-") as tmp:
+        for size in args.sizes:
+            repeat = args.repeat if size < 50_000 else max(1, min(args.repeat, 2))
+            row = benchmark_size(size, repeat, args, Path(tmp))
+            (ours, our_mb), (ref, ref_mb) = row["ours"], row["reference"]
+            print(f"{size:>8} {ours:>10.3f}s {ref:>9.3f}s {ours / ref:>5.2f}x "
+                  f"{size / ours:>9.0f} {our_mb:>8.0f} {ref_mb:>7.0f}", flush=True)
+        help_time, bare = _startup(args, max(args.repeat, 10), Path(tmp))
+    print(f"build-deck --help: {help_time * 1000:.0f} ms; python -c pass: {bare * 1000:.0f} ms; "
+          f"ratio {help_time / bare:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

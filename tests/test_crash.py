@@ -1,0 +1,171 @@
+"""Crash safety: a build killed (SIGKILL) at any moment leaves the previous package and ledger
+whole, never a new ledger beside an old package, and no temporary files."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from benchmark import write_synthetic_deck
+
+ROOT = Path(__file__).resolve().parent.parent
+CARDS = 20_000
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and /proc")
+
+
+def _command(root: Path, output: Path, ledger: Path) -> list[str]:
+    return [sys.executable, str(ROOT / "build_deck.py"), "build", "--quiet",
+            "--cards", str(root / "cards"), "--media", str(root / "media"),
+            "-o", str(output), "--ledger", str(ledger)]
+
+
+def _env(epoch: int) -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": str(epoch)}
+
+
+def _run(root: Path, output: Path, ledger: Path, epoch: int) -> float:
+    start = time.perf_counter()
+    subprocess.run(_command(root, output, ledger), env=_env(epoch), check=True)
+    return time.perf_counter() - start
+
+
+def _writing_into(pid: int, folder: Path) -> bool:
+    """Whether the process has a temporary file open in folder: an unnamed one (O_TMPFILE,
+    shown as '#inode (deleted)') or a named '*.tmp'."""
+    try:
+        targets = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:  # the process ended meanwhile
+        return False
+    return any(os.path.dirname(t) == str(folder)
+               and (os.path.basename(t).startswith("#") or t.endswith((".tmp", "(deleted)")))
+               for t in targets)
+
+
+@pytest.fixture(scope="module")
+def deck(tmp_path_factory) -> dict:
+    """A large deck built once (old), then edited; the bytes its next build (new) must give."""
+    root = tmp_path_factory.mktemp("crash")
+    write_synthetic_deck(root, CARDS)
+    (root / "out").mkdir()
+    old_epoch, new_epoch = 1_700_000_000, 1_700_086_400
+    _run(root, root / "out" / "deck.apkg", root / "cards.lock", old_epoch)
+    old = {"package": (root / "out" / "deck.apkg").read_bytes(),
+           "ledger": (root / "cards.lock").read_bytes()}
+    # Edit a card and the whole collection changes: a torn write cannot pass for either build.
+    part = root / "cards" / "part-0000.yaml"
+    part.write_text(part.read_text("utf-8").replace("- id: card-0\n",
+                                                    "- id: card-0\n    notes: Edited.\n", 1))
+    scratch = root / "scratch"
+    scratch.mkdir()
+    shutil.copy(root / "cards.lock", scratch / "cards.lock")
+    seconds = _run(root, scratch / "deck.apkg", scratch / "cards.lock", new_epoch)
+    new = {"package": (scratch / "deck.apkg").read_bytes(),
+           "ledger": (scratch / "cards.lock").read_bytes()}
+    shutil.rmtree(scratch)
+    assert new["package"] != old["package"] and new["ledger"] != old["ledger"]
+    return {"root": root, "old": old, "new": new, "seconds": seconds, "epoch": new_epoch}
+
+
+def _kill_build(deck: dict, when) -> int:
+    """Start the new build, SIGKILL it when when(pid) says so; return its exit status."""
+    root = deck["root"]
+    process = subprocess.Popen(_command(root, root / "out" / "deck.apkg", root / "cards.lock"),
+                               env=_env(deck["epoch"]))
+    try:
+        when(process.pid)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    return process.returncode
+
+
+def _check_and_restore(deck: dict) -> str:
+    """Assert the files are whole and consistent; put the old ones back; return what was found."""
+    root, old, new = deck["root"], deck["old"], deck["new"]
+    package = (root / "out" / "deck.apkg").read_bytes()
+    ledger = (root / "cards.lock").read_bytes()
+    state = ("old" if package == old["package"] else "new" if package == new["package"] else "torn",
+             "old" if ledger == old["ledger"] else "new" if ledger == new["ledger"] else "torn")
+    # The package is replaced first, so a new ledger never stands beside an old package.
+    assert state in {("old", "old"), ("new", "old"), ("new", "new")}, state
+    assert sorted(os.listdir(root / "out")) == ["deck.apkg"]
+    assert sorted(os.listdir(root)) == ["cards", "cards.lock", "media", "out"]
+    (root / "out" / "deck.apkg").write_bytes(old["package"])
+    (root / "cards.lock").write_bytes(old["ledger"])
+    return "/".join(state)
+
+
+def test_killed_at_random_moments(deck: dict):
+    rng = random.Random(14_02_1950)
+    seconds = deck["seconds"]
+    outcomes = []
+    for _ in range(5):
+        # Mostly late in the build, where the writing happens.
+        delay = seconds * rng.uniform(0.3, 1.05)
+        status = _kill_build(deck, lambda pid, delay=delay: time.sleep(delay))
+        outcomes.append((round(delay, 2), status, _check_and_restore(deck)))
+    print(outcomes)
+    assert any(status == -signal.SIGKILL for _, status, _ in outcomes), outcomes
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.parametrize("target", ["package", "ledger"])
+def test_killed_while_writing(deck: dict, target: str):
+    folder = deck["root"] / "out" if target == "package" else deck["root"]
+
+    def when_writing(pid: int) -> None:
+        deadline = time.monotonic() + 10 * deck["seconds"]
+        while not _writing_into(pid, folder) and time.monotonic() < deadline:
+            time.sleep(0.0005)
+
+    status = _kill_build(deck, when_writing)
+    state = _check_and_restore(deck)
+    if status != -signal.SIGKILL:
+        pytest.skip(f"the build finished before the kill ({state}); the write was too quick")
+    # Killed while writing the package: nothing replaced; while writing the ledger: the package.
+    assert state == ("old/old" if target == "package" else "new/old")
+
+
+def test_stale_temporaries_of_dead_builds_are_removed(tmp_path: Path):
+    from deckbuilder.package import write_atomically
+
+    target = tmp_path / "deck.apkg"
+    dead = tmp_path / ".deck.apkg.999999999-0badc0de.tmp"  # no such pid
+    alive = tmp_path / f".deck.apkg.{os.getpid()}-0badc0de.tmp"  # a build still running
+    other = tmp_path / ".other.apkg.999999999-0badc0de.tmp"  # another file's
+    for path in (dead, alive, other):
+        path.write_bytes(b"half a package")
+    write_atomically(target, lambda f: f.write(b"new"))
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, alive.name, other.name])
+
+
+def test_named_temporary_where_there_is_no_o_tmpfile(tmp_path: Path, monkeypatch):
+    from deckbuilder.package import write_atomically
+
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    target = tmp_path / "deck.apkg"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    seen = []
+    write_atomically(target, lambda f: seen.append(sorted(os.listdir(tmp_path))) or f.write(b"new"))
+    assert seen[0][0].startswith(f".deck.apkg.{os.getpid()}-")  # named while written
+    assert target.read_bytes() == b"new" and target.stat().st_mode & 0o777 == 0o640
+    assert os.listdir(tmp_path) == ["deck.apkg"]
+
+    def fail(f) -> None:
+        f.write(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomically(target, fail)
+    assert target.read_bytes() == b"new" and os.listdir(tmp_path) == ["deck.apkg"]
