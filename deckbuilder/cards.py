@@ -49,12 +49,6 @@ class Card:
     image: str | None = None
     audio: str | None = None
     retired: bool = False
-    key_marks: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False,
-                                                  repr=False)
-
-    def mark(self, key: str) -> tuple[int, int]:
-        """Line and column of a key of this card, for messages about its value."""
-        return self.key_marks.get(key, (self.line, self.col))
 
     @property
     def is_cloze(self) -> bool:
@@ -304,8 +298,38 @@ def _media_names(media_dir: Path) -> list[str]:
         return []
 
 
+@dataclass
+class _Context:
+    """What checking a card needs from the rest of the deck."""
+
+    sources: dict[str, Source]
+    media_dir: Path
+    media: dict[str, Path] = field(default_factory=dict)  # checked media files, by card name
+    shared: dict = field(default_factory=dict)  # one copy of repeated tags and sources
+
+
+def _check_references(raw: yamlfile.Mapping, file: str, label: str | None, problems: Problems,
+                      context: _Context) -> None:
+    """Sources must be defined in deck.yaml; media must be usable files inside media/."""
+    for key in raw.get("sources", ()):
+        if key not in context.sources:
+            close = _close_matches(key, list(context.sources), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.add(file, *raw.mark("sources"), label,
+                         f"unknown source '{key}': define it under 'sources' in deck.yaml{hint}")
+    for kind, allowed in (("image", IMAGE_TYPES), ("audio", AUDIO_TYPES)):
+        name = raw.get(kind)
+        if name is None or name in context.media:
+            continue
+        path, wrong = _check_media(name, kind, context.media_dir, allowed)
+        if wrong:
+            problems.add(file, *raw.mark(kind), label, wrong)
+        else:
+            context.media[name] = path
+
+
 def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Problems,
-               fallback_line: int, shared: dict) -> Card | None:
+               fallback_line: int, context: _Context) -> Card | None:
     if not isinstance(raw, yamlfile.Mapping):
         problems.add(file, fallback_line, message=f"a card must be a mapping with an 'id', not "
                      f"{_type_name(raw)}")
@@ -340,6 +364,10 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
         problems.add(file, raw.line, raw.col, label, "has neither 'front'/'back' nor 'cloze'")
     if len(problems.found) > before:
         return None
+    _check_references(raw, file, label, problems, context)
+    if len(problems.found) > before:
+        return None
+    shared = context.shared
     tags = _shared(tuple(dict.fromkeys(file_tags + tuple(raw.get("tags", ())))), shared)
     return Card(
         id=card_id, file=file, line=raw.line, col=raw.col, front=raw.get("front"),
@@ -347,7 +375,6 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
         reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
         notes=raw.get("notes"), tags=tags, sources=_shared(tuple(raw.get("sources", ())), shared),
         image=raw.get("image"), audio=raw.get("audio"), retired=raw.get("retired", False),
-        key_marks=raw.key_marks,
     )
 
 
@@ -358,7 +385,7 @@ def _shared(keys: tuple[str, ...], shared: dict) -> tuple[str, ...]:
     return shared[keys]
 
 
-def _read_card_file(path: Path, problems: Problems, shared: dict) -> list[Card]:
+def _read_card_file(path: Path, problems: Problems, context: _Context) -> list[Card]:
     file = display_path(path)
     data = _read_yaml(path, problems)
     if data is None:
@@ -378,7 +405,7 @@ def _read_card_file(path: Path, problems: Problems, shared: dict) -> list[Card]:
     file_tags = tuple(data.get("tags") or ()) if isinstance(data.get("tags"), list) else ()
     cards = []
     for raw in data.get("cards") or []:
-        card = _read_card(raw, file, file_tags, problems, data.mark("cards")[0], shared)
+        card = _read_card(raw, file, file_tags, problems, data.mark("cards")[0], context)
         if card:
             cards.append(card)
     return cards
@@ -400,39 +427,22 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
                      "sources (see README: 'cards/deck.yaml')")
     name, deck_id, description, sources = _read_deck_file(deck_path, problems)
     cards: list[Card] = []
-    shared: dict = {}
+    context = _Context(sources, media_dir)
     for path in sorted(cards_dir.glob("*.yaml")) + sorted(cards_dir.glob("*.yml")):
         if path.name != DECK_FILE:
-            cards.extend(_read_card_file(path, problems, shared))
+            cards.extend(_read_card_file(path, problems, context))
 
     seen: dict[str, Card] = {}
-    media: dict[str, Path] = {}
     for card in cards:
         if card.id in seen:
             first = seen[card.id]
-            problems.add(card.file, *card.mark("id"), card.id,
-                         "duplicate id; first used at "
-                         f"{first.file}:{':'.join(map(str, first.mark('id')))}")
-            continue
-        seen[card.id] = card
-        for key in card.sources:
-            if key not in sources:
-                close = _close_matches(key, list(sources), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                problems.add(card.file, *card.mark("sources"), card.id,
-                             f"unknown source '{key}': define it under 'sources' in "
-                             f"deck.yaml{hint}")
-        for kind, name_, allowed in (("image", card.image, IMAGE_TYPES),
-                                     ("audio", card.audio, AUDIO_TYPES)):
-            if name_ is None or name_ in media:
-                continue
-            path, wrong = _check_media(name_, kind, media_dir, allowed)
-            if wrong:
-                problems.add(card.file, *card.mark(kind), card.id, wrong)
-            else:
-                media[name_] = path
+            problems.add(card.file, card.line, card.col, card.id,
+                         f"duplicate id; first used at {first.file}:{first.line}:{first.col}")
+        else:
+            seen[card.id] = card
     if not cards and not problems.found:
         problems.add(display_path(cards_dir), message="no cards found: add a *.yaml file with "
                      "a 'cards:' list")
     problems.raise_if_any()
-    return Deck(name, deck_id, description, sources, cards, cards_dir, media_dir, media)
+    return Deck(name, deck_id, description, sources, cards, cards_dir, media_dir,
+                context.media)

@@ -110,7 +110,7 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
             note_type = cloze
             card_ords = tuple(sorted({n - 1 for n in cloze_numbers(text)[0]}))
             if not card_ords:
-                problems.add(card.file, *card.mark("cloze"), card.id, "no cloze deletion is "
+                problems.add(card.file, card.line, card.col, card.id, "no cloze deletion is "
                              "left once the Markdown is rendered (a line such as '[x]: ...' is "
                              "a link definition and vanishes); reword the cloze")
             sort_field = plain_text(text)

@@ -152,7 +152,7 @@ REFUSED = [
                  "a cloze deletion is not closed", id="cloze-half-closed"),
     pytest.param(card('cloze: "Signed in Moscow"'), None, "3:5:",
                  "'cloze' has no deletion", id="cloze-without-deletion"),
-    pytest.param(card('cloze: "[treaty]: {{c1::Moscow}}"'), None, "3:5:",
+    pytest.param(card('cloze: "[treaty]: {{c1::Moscow}}"'), None, "2:5:",
                  "no cloze deletion is left once the Markdown is rendered",
                  id="cloze-lost-in-markdown"),
 ]
