@@ -27,13 +27,18 @@ class MediaFile:
 @dataclass(frozen=True, slots=True)
 class Note:
     card_id: str
-    guid: str
+    deck_id: int
     note_type: NoteType
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     sort_field: str
     card_ords: tuple[int, ...]  # which of the note type's cards exist: template or cloze number - 1
     retired: bool
+
+    @property
+    def guid(self) -> str:
+        # Worked out when asked rather than stored: a large deck is held in memory as notes.
+        return guid_for(self.deck_id, self.card_id)
 
     @property
     def card_count(self) -> int:
@@ -48,7 +53,7 @@ class Note:
 def guid_for(deck_id: int, card_id: str) -> str:
     """A fixed function of deck and card id, never of the text, so edits update in place."""
     digest = hashlib.sha256(f"build-deck:{deck_id}:{card_id}".encode()).digest()
-    # Anki's guids are short printable strings; base-91-free hex keeps them search-friendly.
+    # Anki's guids are short printable strings; hex keeps them easy to search for.
     return digest[:10].hex()
 
 
@@ -121,7 +126,7 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
             note_type, card_ords = fact, (0, 1) if card.reverse else (0,)
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
-        notes.append(Note(card.id, guid_for(deck.id, card.id), note_type, fields, tags,
+        notes.append(Note(card.id, deck.id, note_type, fields, tags,
                           sort_field, card_ords, card.retired))
     problems.raise_if_any()
     return notes
