@@ -187,7 +187,21 @@ def _env(folder: Path, **extra: str) -> dict:
 
 def benchmark_size(cards: int, repeat: int, args, folder: Path) -> dict:
     deck = folder / f"deck-{cards}"
-    cards_dir, media_dir = write_synthetic_deck(deck, cards)
+    return benchmark_deck(cards, *write_synthetic_deck(deck, cards), deck, repeat, args, folder)
+
+
+def benchmark_treaty(repeat: int, args, folder: Path) -> dict:
+    """The real deck in cards/ and media/, copied so its ledger is left alone."""
+    deck = folder / "treaty"
+    shutil.copytree(ROOT / "cards", deck / "cards")
+    shutil.copytree(ROOT / "media", deck / "media")
+    cards = sum(1 for line in (ROOT / "cards.lock").read_text("utf-8").splitlines()
+                if line.startswith("card\t"))
+    return benchmark_deck(cards, deck / "cards", deck / "media", deck, repeat, args, folder)
+
+
+def benchmark_deck(cards: int, cards_dir: Path, media_dir: Path, deck: Path, repeat: int, args,
+                   folder: Path) -> dict:
     env = _env(folder, SOURCE_DATE_EPOCH="1700000000")
     ledger = deck / "cards.lock"
     ours = _median_run(
@@ -225,15 +239,19 @@ def main() -> None:
         return
 
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    print(f"{'cards':>8} {'build-deck':>11} {'reference':>10} {'ratio':>6} {'cards/s':>9} "
+    print(f"{'deck':>8} {'build-deck':>11} {'reference':>10} {'ratio':>6} {'cards/s':>9} "
           f"{'peak MB':>8} {'ref MB':>7}")
     with tempfile.TemporaryDirectory(prefix="build-deck-bench-") as tmp:
+        rows = [("treaty", lambda: benchmark_treaty(args.repeat, args, Path(tmp)))]
         for size in args.sizes:
             repeat = args.repeat if size < 50_000 else max(1, min(args.repeat, 2))
-            row = benchmark_size(size, repeat, args, Path(tmp))
+            rows.append((str(size), lambda size=size, repeat=repeat: benchmark_size(
+                size, repeat, args, Path(tmp))))
+        for label, run in rows:
+            row = run()
             (ours, our_mb), (ref, ref_mb) = row["ours"], row["reference"]
-            print(f"{size:>8} {ours:>10.3f}s {ref:>9.3f}s {ours / ref:>5.2f}x "
-                  f"{size / ours:>9.0f} {our_mb:>8.0f} {ref_mb:>7.0f}", flush=True)
+            print(f"{label:>8} {ours:>10.3f}s {ref:>9.3f}s {ours / ref:>5.2f}x "
+                  f"{row['cards'] / ours:>9.0f} {our_mb:>8.0f} {ref_mb:>7.0f}", flush=True)
         help_time, bare = _startup(args, max(args.repeat, 10), Path(tmp))
     print(f"build-deck --help: {help_time * 1000:.0f} ms; python -c pass: {bare * 1000:.0f} ms; "
           f"ratio {help_time / bare:.1f}x")
