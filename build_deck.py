@@ -5,6 +5,8 @@ A thin Click layer over deckbuilder, which does the work and raises DeckError fo
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -71,8 +73,10 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     """
     from deckbuilder.build import build as run_build
 
+    progress = _Progress(enabled=not quiet)
     try:
-        result = run_build(cards_dir, media_dir, output, ledger_path)
+        with progress:
+            result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
     except DeckError as e:
         raise _content_error(e) from None
     except OSError as e:  # e.g. the output folder cannot be made: say so, without a traceback
@@ -204,6 +208,31 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
     count = len(report.problems)
     raise click.ClickException("\n".join(str(p) for p in report.problems)
                                + f"\n{count} problem{'s' if count != 1 else ''} found by Anki.")
+
+
+class _Progress:
+    """Say what a long build is doing, on one terminal line that is wiped when it is done.
+
+    Only on a terminal, and only once the build has run for a moment: a small deck builds
+    before a person could read it, and logs should get the summary alone.
+    """
+
+    def __init__(self, enabled: bool, delay: float = 0.5):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.delay, self.shown = delay, False
+
+    def __call__(self, stage: str) -> None:
+        if self.enabled and time.monotonic() - self.start >= self.delay:
+            click.echo(f"\r\033[K{stage}…", nl=False, err=True)
+            self.shown = True
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.shown:
+            click.echo("\r\033[K", nl=False, err=True)
 
 
 def _content_error(error: DeckError) -> click.ClickException:

@@ -6,11 +6,12 @@ import contextlib
 import gc
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import ledger as ledger_file
-from .cards import Deck, load_deck
+from .cards import Deck, display_path, load_deck
 from .ledger import Plan
 from .notes import MediaFile, Note, build_notes, media_files
 from .notetypes import NOTE_TYPES, NoteType
@@ -56,14 +57,22 @@ def _no_cyclic_gc():
             gc.enable()
 
 
+def _quiet(stage: str) -> None:
+    pass
+
+
 @_no_cyclic_gc()
 def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
-            note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None):
+            note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None,
+            progress: Callable[[str], None] = _quiet):
     """Everything short of writing: validate, make notes, plan against the ledger.
 
-    The cards end up in the notes: the returned deck's `cards` list is emptied.
+    The cards end up in the notes: the returned deck's `cards` list is emptied. `progress` is
+    told what is being done, in the user's words.
     """
+    progress(f"Reading cards from {display_path(Path(cards_dir))}")
     deck = load_deck(cards_dir, media_dir)
+    progress(f"Making {len(deck.cards)} notes")
     media = media_files(deck)
     notes = build_notes(deck, media, note_types)
     # The notes carry all that later steps need. Letting the cards go before the ledger is built
@@ -79,11 +88,12 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
 @_no_cyclic_gc()
 def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
           ledger_path: Path | None = None, note_types: tuple[NoteType, ...] = NOTE_TYPES,
-          now: int | None = None) -> BuildResult:
+          now: int | None = None, progress: Callable[[str], None] = _quiet) -> BuildResult:
     """Build the package and update the ledger. Raises DeckError, writing nothing, on bad input."""
     deck, notes, media, plan, ledger_path = prepare(cards_dir, media_dir, ledger_path,
-                                                    note_types, now)
+                                                    note_types, now, progress)
     output = Path(output) if output else default_output(deck)
+    progress(f"Writing {display_path(output)}")
     with collection_file(deck, notes, note_types, plan) as collection:
         write_package(output, collection, media)
     # The package first: if we stop between the two, the next build only stamps a few notes anew.

@@ -164,3 +164,18 @@ def test_version_and_help():
     assert build_help.exit_code == 0
     for option in ("--output", "--cards", "--media", "--quiet", "--verbose"):
         assert option in build_help.output
+
+
+def test_progress_shows_on_a_terminal_and_is_wiped(deck_dir, capsys, monkeypatch):
+    from build_deck import _Progress
+    from deckbuilder.build import build as core_build
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    with _Progress(enabled=True, delay=0) as progress:
+        core_build(deck_dir.cards, deck_dir.media, deck_dir.output, progress=progress)
+    err = capsys.readouterr().err
+    assert "Reading cards from" in err and "Making 4 notes" in err and "Writing" in err
+    assert err.endswith("\r\033[K")
+    with _Progress(enabled=False, delay=0) as quiet:
+        quiet("Making 4 notes")
+    assert capsys.readouterr().err == ""
