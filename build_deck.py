@@ -175,7 +175,7 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
     Reports the notes, cards and media Anki imported, and exits 1 if Anki finds empty
     cards, media that is missing or unused, duplicate notes, or notes it would not import.
     PACKAGE defaults to the last build's output, dist/<deck-name>.apkg. Needs Anki's
-    Python package: pip install 'build-deck[anki]'.
+    Python package: pip install anki.
 
     \b
     Example:

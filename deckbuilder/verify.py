@@ -21,7 +21,7 @@ from .errors import DeckError, Problem
 from .notes import guid_for
 from .render import plain_text
 
-INSTALL_HINT = "pip install 'build-deck[anki]'"
+INSTALL_HINT = "pip install anki (from a checkout of build-deck: pip install '.[anki]')"
 
 # Import-log lists that name notes Anki did not simply add; any of them is a problem.
 _LOG_PROBLEMS = {

@@ -152,7 +152,8 @@ def test_verify_without_anki_says_how_to_install_it(built, monkeypatch):
     monkeypatch.setitem(sys.modules, "anki", None)  # makes `import anki...` raise ImportError
     result = CliRunner().invoke(cli, ["verify", str(built)])
     assert result.exit_code == 2
-    assert "pip install 'build-deck[anki]'" in result.output
+    assert "pip install anki (from a checkout of build-deck: pip install '.[anki]')" in (
+        result.output)
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
