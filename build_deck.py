@@ -23,6 +23,17 @@ class _BuildByDefault(click.Group):
             args = ["build", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context):
+        # Bad content or an unwritable path is the user's to fix: a message, never a traceback.
+        try:
+            return super().invoke(ctx)
+        except DeckError as e:
+            raise _content_error(e) from None
+        except OSError as e:
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"could not read or write a file: {where}"
+                                       f"{e.strerror or e}") from None
+
 
 _cards_option = click.option(
     "--cards", "cards_dir", type=click.Path(file_okay=False, path_type=Path), default="cards",
@@ -73,16 +84,8 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     """
     from deckbuilder.build import build as run_build
 
-    progress = _Progress(enabled=not quiet)
-    try:
-        with progress:
-            result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
-    except DeckError as e:
-        raise _content_error(e) from None
-    except OSError as e:  # e.g. the output folder cannot be made: say so, without a traceback
-        where = f"{e.filename}: " if e.filename else ""
-        raise click.ClickException(f"could not read or write a file: {where}{e.strerror or e}"
-                                   ) from None
+    with _Progress(enabled=not quiet) as progress:
+        result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
     if quiet:
         return
     plan = result.plan
@@ -119,10 +122,7 @@ def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
     """
     from deckbuilder.build import prepare
 
-    try:
-        deck, notes, media, plan, _ = prepare(cards_dir, media_dir, ledger_path)
-    except DeckError as e:
-        raise _content_error(e) from None
+    deck, notes, media, plan, _ = prepare(cards_dir, media_dir, ledger_path)
     cards = sum(n.card_count for n in notes)
     click.echo(f"OK: {len(notes)} notes, {cards} cards, {len(media)} media files in "
                f"'{deck.name}'; a build would add {len(plan.added)}, update "
@@ -151,10 +151,7 @@ def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bo
     from deckbuilder.preview import default_output
     from deckbuilder.preview import preview as make_preview
 
-    try:
-        result = make_preview(cards_dir, media_dir)
-    except DeckError as e:
-        raise _content_error(e) from None
+    result = make_preview(cards_dir, media_dir)
     output = output or default_output(result.deck)
     data = result.html.encode("utf-8")
     write_atomically(output, lambda f: f.write(data))

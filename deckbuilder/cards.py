@@ -16,6 +16,8 @@ IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 AUDIO_TYPES = {".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"}
 # A deletion opens with {{cN:: and the next }} closes the innermost open one, as in Anki, where
 # deletions may nest.
+# Anki keeps a card's number in 16 bits (ords 0-65534); it refuses the whole package beyond.
+MAX_CLOZE = 65535
 _CLOZE_TOKEN_RE = re.compile(r"\{\{c(\d+)::|\}\}")
 # Invisible control characters get past YAML as escapes ("\0", "\x1f"). Anki separates a note's
 # fields with U+001F and SQLite text stops at NUL in places, so one would split or cut a note:
@@ -65,6 +67,7 @@ class Deck:
     cards_dir: Path
     media_dir: Path
     media: dict[str, Path] = field(default_factory=dict)  # name in a card -> file on disk
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # deck.yaml key -> line, col
 
 
 def _schema(name: str) -> dict:
@@ -202,16 +205,17 @@ def _read_yaml(path: Path, problems: Problems) -> object:
         return None
 
 
-def _read_deck_file(path: Path, problems: Problems) -> tuple[str, int, str, dict[str, Source]]:
+def _read_deck_file(path: Path, problems: Problems
+                    ) -> tuple[str, int, str, dict[str, Source], dict[str, tuple[int, int]]]:
     file = display_path(path)
     data = _read_yaml(path, problems)
     if data is None:
         if path.exists() and not problems.found:
             problems.add(file, 1, message="the file is empty; it needs at least 'name' and 'id'")
-        return "", 0, "", {}
+        return "", 0, "", {}, {}
     if not isinstance(data, yamlfile.Mapping):
         problems.add(file, 1, message=f"must be a mapping of deck settings, not {_type_name(data)}")
-        return "", 0, "", {}
+        return "", 0, "", {}, {}
     _check_keys(data, DECK_KEYS, problems, file, where=" in deck.yaml")
     for key in ("name", "id"):
         if key not in data:
@@ -234,10 +238,14 @@ def _read_deck_file(path: Path, problems: Problems) -> tuple[str, int, str, dict
                 problems.add(file, line, col, message=f"source '{key}' has no 'title'")
             sources[key] = Source(key, str(value.get("title", "")), value.get("url"))
     name = data.get("name") if isinstance(data.get("name"), str) else ""
+    if "\t" in name or "\n" in name:
+        problems.add(file, *data.mark("name"), message="'name' must be one line of text, "
+                     "without tabs")
     deck_id = data.get("id")
     deck_id = int(deck_id) if isinstance(deck_id, str) and deck_id.isdigit() else 0
     description = data.get("description") if isinstance(data.get("description"), str) else ""
-    return name.strip(), deck_id, description, sources
+    marks = {key: data.mark(key) for key in ("name", "id")}
+    return name.strip(), deck_id, description, sources, marks
 
 
 def cloze_numbers(text: str) -> tuple[list[int], int]:
@@ -261,6 +269,9 @@ def _check_cloze(text: str) -> str | None:
         return "'cloze' has no deletion: mark one with {{c1::text}}"
     if 0 in numbers:
         return "cloze numbers start at 1: use {{c1::...}}, not {{c0::...}}"
+    if max(numbers) > MAX_CLOZE:
+        return (f"cloze number {max(numbers)} is too high: Anki refuses a whole package with "
+                f"a cloze above c{MAX_CLOZE}")
     return None
 
 
@@ -425,10 +436,11 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     if not deck_path.is_file():
         problems.add(display_path(deck_path), message="missing: it names the deck and its "
                      "sources (see README: 'cards/deck.yaml')")
-    name, deck_id, description, sources = _read_deck_file(deck_path, problems)
+    name, deck_id, description, sources, marks = _read_deck_file(deck_path, problems)
     cards: list[Card] = []
     context = _Context(sources, media_dir)
-    for path in sorted(cards_dir.glob("*.yaml")) + sorted(cards_dir.glob("*.yml")):
+    card_files = [*cards_dir.glob("*.yaml"), *cards_dir.glob("*.yml")]
+    for path in sorted(card_files, key=lambda p: p.name):
         if path.name != DECK_FILE:
             cards.extend(_read_card_file(path, problems, context))
 
@@ -445,4 +457,4 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
                      "a 'cards:' list")
     problems.raise_if_any()
     return Deck(name, deck_id, description, sources, cards, cards_dir, media_dir,
-                context.media)
+                context.media, marks)

@@ -31,6 +31,8 @@ class CardEntry:
     digest: str
     mod: int
     retired: bool = False
+    kind: str | None = None  # "basic" or "cloze": a note cannot change between them
+    line: int = 0  # in the ledger file, for messages
 
 
 @dataclass
@@ -87,12 +89,16 @@ def build_time() -> int:
 def read(path: Path) -> Ledger:
     """Read a ledger; a missing file is an empty ledger (the deck's first build)."""
     ledger = Ledger()
+    problems = Problems()
+    file = display_path(Path(path))
     try:
         text = Path(path).read_text("utf-8")
     except FileNotFoundError:
         return ledger
-    problems = Problems()
-    file = display_path(Path(path))
+    except UnicodeDecodeError:
+        problems.add(file, message="not valid UTF-8; restore the file from version control "
+                     "(git checkout cards.lock)")
+        problems.raise_if_any()
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -103,8 +109,10 @@ def read(path: Path) -> Ledger:
                 ledger.deck_id, ledger.created = int(parts[1]), int(parts[2])
                 ledger.deck_name = parts[3]
             elif kind == "card":
-                ledger.cards[parts[1]] = CardEntry(parts[2], int(parts[3]),
-                                                   parts[4:5] == ["retired"])
+                flags = parts[4:]
+                ledger.cards[parts[1]] = CardEntry(
+                    parts[2], int(parts[3]), "retired" in flags,
+                    next((f for f in flags if f in ("basic", "cloze")), None), number)
             elif kind == "notetype":
                 entry = NoteTypeEntry(int(parts[1]), parts[2], int(parts[3]), parts[4],
                                       tuple(parts[5].split("|")), tuple(parts[6].split("|")))
@@ -137,7 +145,7 @@ def lines(ledger: Ledger) -> Iterator[str]:
     for card_id in sorted(ledger.cards):
         entry = ledger.cards[card_id]
         retired = "\tretired" if entry.retired else ""
-        yield f"card\t{card_id}\t{entry.digest}\t{entry.mod}{retired}\n"
+        yield f"card\t{card_id}\t{entry.digest}\t{entry.mod}\t{entry.kind}{retired}\n"
 
 
 def _next_mod(previous: int | None, now: int) -> int:
@@ -150,8 +158,14 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
     """Compare this build with the last one; raise DeckError for changes Anki cannot take."""
     problems = Problems()
     file = display_path(ledger_path)
-    if old.deck_name and old.deck_name != deck.name and old.deck_id == deck.id:
-        problems.add(display_path(deck.cards_dir / "deck.yaml"), 0, 0, None,
+    deck_file = display_path(deck.cards_dir / "deck.yaml")
+    if old.deck_id and old.deck_id != deck.id:
+        problems.add(deck_file, *deck.marks.get("id", (0, 0)), None,
+                     f"the deck id was {old.deck_id} in the last build; it is permanent, because "
+                     "every note's identity is made from it and Anki would add the whole deck "
+                     "again beside the old one. Put the old id back")
+    elif old.deck_name and old.deck_name != deck.name:
+        problems.add(deck_file, *deck.marks.get("name", (0, 0)), None,
                      f"the deck name was '{old.deck_name}' in the last build; it is fixed once "
                      "released, because Anki matches decks by name and would split the deck "
                      "in two. Put the old name back")
@@ -183,6 +197,13 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
     for note in notes:
         before = old.cards.get(note.card_id)
         digest = note.digest()
+        kind = "cloze" if note.note_type.is_cloze else "basic"
+        if before and before.kind and before.kind != kind:
+            problems.add(file, before.line, 1, note.card_id,
+                         f"was a {before.kind} card in the last build and is now a {kind} card; "
+                         "Anki cannot change a note's kind on import and would keep the old "
+                         "one. Keep this card as it was with 'retired: true', and write the new "
+                         "version as a new card with a new id")
         if before is None:
             result.added.append(note.card_id)
             mod = now
@@ -193,11 +214,11 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
             newly_retired = note.retired and not before.retired
             (result.retired if newly_retired else result.updated).append(note.card_id)
             mod = _next_mod(before.mod, now)
-        new.cards[note.card_id] = CardEntry(digest, mod, note.retired)
+        new.cards[note.card_id] = CardEntry(digest, mod, note.retired, kind)
 
     gone = sorted(set(old.cards) - set(new.cards))
     for card_id in gone:
-        problems.add(file, 0, 0, card_id,
+        problems.add(file, old.cards[card_id].line, 1, card_id,
                      "was in the last build but is no longer in the cards. Removing it from the "
                      "package would not remove it from learners' collections; keep the card and "
                      "add 'retired: true' so learners can find and delete it")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from .notetypes import NOTE_TYPES, NoteType
 from .render import markdown, plain_text
 
 RETIRED_TAG = "build-deck::retired"
+_UNSAFE_NAME = re.compile(r'[\[\]<>:"/?*^\\|\s\x00-\x1f]')
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,10 @@ def media_files(deck: Deck) -> dict[str, MediaFile]:
     for name, path in sorted(deck.media.items()):
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        found[name] = MediaFile(name, f"{path.stem}-{digest[:12]}{path.suffix.lower()}", path,
+        # Anki renames files whose names it finds unsafe on some system, which would leave the
+        # card pointing at nothing: replace the characters it objects to, and spaces.
+        stem = _UNSAFE_NAME.sub("-", path.stem)
+        found[name] = MediaFile(name, f"{stem}-{digest[:12]}{path.suffix.lower()}", path,
                                 digest, data)
     return found
 

@@ -15,7 +15,9 @@ from .render import plain_text
 
 _SECTION = re.compile(r"\{\{([#^])\s*([^}]+?)\s*\}\}(.*?)\{\{/\s*\2\s*\}\}", re.DOTALL)
 _REPLACEMENT = re.compile(r"\{\{\s*([^#^/}][^}]*?)\s*\}\}")
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+# An innermost deletion: one with no other deletion opening inside it. Deletions may nest, so
+# they are rendered from the inside out.
+_CLOZE = re.compile(r"\{\{c(\d+)::((?:(?!\{\{c\d+::).)*?)\}\}", re.DOTALL)
 _EMPTY_FIELD = re.compile(r"^(?:\s|<br\s*/?>|<div>|</div>)*$", re.IGNORECASE)
 
 
@@ -56,11 +58,10 @@ def cloze(text: str, ordinal: int, question: bool) -> str:
                     f'data-ordinal="{number}">[{hint or "..."}]</span>')
         return f'<span class="cloze" data-ordinal="{number}">{content}</span>'
 
-    return _CLOZE.sub(one, text)
-
-
-def cloze_numbers(text: str) -> list[int]:
-    return sorted({int(n) for n, _ in _CLOZE.findall(text)})
+    previous = None
+    while previous != text:
+        previous, text = text, _CLOZE.sub(one, text)
+    return text
 
 
 def render_template(template: str, fields: dict[str, str], *, cloze_ordinal: int = 0,
@@ -97,7 +98,7 @@ def render_note(note: Note) -> list[RenderedCard]:
     cards = []
     if note_type.is_cloze:
         name, qfmt, afmt = note_type.templates[0]
-        for number in cloze_numbers(fields[note_type.fields[0]]):
+        for number in (ordinal + 1 for ordinal in note.card_ords):
             q = render_template(qfmt, fields, cloze_ordinal=number)
             a = render_template(afmt, fields, cloze_ordinal=number, question=False, front_side=q)
             cards.append(RenderedCard(f"{name} {number}", number, q, a))

@@ -57,11 +57,20 @@ def test_render_template(template, expected):
 
 def test_preview_renders_every_card_exactly_as_anki_does(tmp_path):
     """The renderer against Anki's own: import the package, render each card in Anki."""
+    tricky = CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, *the* \\\"Kremlin\\\" & É}}")
+    assert _compare_with_anki(tmp_path, tricky) == CARD_COUNT
+
+
+def test_preview_renders_nested_cloze_deletions_as_anki_does(tmp_path):
+    nested = CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, in the {{c4::Kremlin}}}}")
+    assert _compare_with_anki(tmp_path, nested) == CARD_COUNT + 1
+
+
+def _compare_with_anki(tmp_path, cards_yaml: str) -> int:
     from anki.collection import Collection, ImportAnkiPackageRequest
     from anki.import_export_pb2 import ImportAnkiPackageOptions
 
-    tricky = CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, *the* \\\"Kremlin\\\" & É}}")
-    cards_dir, media_dir = write_deck(tmp_path, tricky)
+    cards_dir, media_dir = write_deck(tmp_path, cards_yaml)
     result = build(cards_dir, media_dir, tmp_path / "deck.apkg", now=1_700_000_000)
     col = Collection(str(tmp_path / "collection.anki2"))
     try:
@@ -81,7 +90,7 @@ def test_preview_renders_every_card_exactly_as_anki_does(tmp_path):
                 compared += 1
     finally:
         col.close()
-    assert compared == CARD_COUNT
+    return compared
 
 
 def _with_sound(text: str, tags) -> str:
