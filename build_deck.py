@@ -98,9 +98,11 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
                            ("retired", plan.retired)):
             for card_id in ids:
                 click.echo(f"  {label}: {card_id}")
+    replaced = ", ".join(f"'{name}'" for name in plan.replaced_note_types)
     for note_type in plan.new_note_types:
-        click.echo(f"Note type '{note_type.name}' is new: when importing, tick 'Merge note "
-                   "types' in Anki's import options so existing notes move to it.")
+        instead = f" (in place of {replaced})" if replaced else ""
+        click.echo(f"Note type '{note_type.name}' is new{instead}: when importing, tick 'Merge "
+                   "note types' in Anki's import options so existing notes move to it.")
 
 
 @cli.command()

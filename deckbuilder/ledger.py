@@ -59,7 +59,6 @@ class Ledger:
 class Plan:
     """What a re-import of the new package will do, and the ledger that goes with it."""
 
-    build_time: int
     ledger: Ledger
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -128,11 +127,6 @@ def read(path: Path) -> Ledger:
     return ledger
 
 
-def render(ledger: Ledger) -> str:
-    """The ledger as text: stable order, one line per thing, so diffs stay small."""
-    return "".join(lines(ledger))
-
-
 def lines(ledger: Ledger) -> Iterator[str]:
     """The ledger's text line by line, to write a large one without holding it all."""
     yield _HEADER
@@ -170,7 +164,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                      "released, because Anki matches decks by name and would split the deck "
                      "in two. Put the old name back")
     new = Ledger(deck.id, deck.name, old.created or now)
-    result = Plan(now, new)
+    result = Plan(new)
 
     for note_type in note_types:
         before = old.note_types.get(note_type.id)
@@ -221,7 +215,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
         problems.add(file, old.cards[card_id].line, 1, card_id,
                      "was in the last build but is no longer in the cards. Removing it from the "
                      "package would not remove it from learners' collections; keep the card and "
-                     "add 'retired: true' so learners can find and delete it")
+                     "add 'retired: true' so learners can find and suspend it")
     new.media = {name: m.package_name for name, m in media.items()}
     problems.raise_if_any()
     return result

@@ -100,13 +100,6 @@ def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
     cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
 
 
-def collection_bytes(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
-                     plan: Plan) -> bytes:
-    """The package's collection.anki2, as bytes."""
-    with collection_file(deck, notes, note_types, plan) as collection:
-        return collection.read()
-
-
 def write_atomically(path: Path, write) -> None:
     """Call write(file) on a temporary file beside path, then move it into place.
 

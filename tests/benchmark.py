@@ -2,8 +2,8 @@
 
 Not a test (pytest collects only test_*.py): run it by hand.
 
-\b
-    python tests/benchmark.py                      # 1k, 10k and 100k cards
+
+    python tests/benchmark.py                      # the treaty deck; 100, 1k, 10k, 100k cards
     python tests/benchmark.py --sizes 1000 --repeat 5
 
 For each size it writes a deck (a mix of basic, reverse and cloze cards, some Markdown, a few

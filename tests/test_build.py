@@ -179,3 +179,36 @@ def test_progress_shows_on_a_terminal_and_is_wiped(deck_dir, capsys, monkeypatch
     with _Progress(enabled=False, delay=0) as quiet:
         quiet("Making 4 notes")
     assert capsys.readouterr().err == ""
+
+
+def test_media_names_anki_would_rename_are_made_safe(deck_dir, collection):
+    (deck_dir.media / "map [1950]: east.png").write_bytes(PNG + b"map")
+    deck_dir.edit("treaty.yaml", "    image: timeline.png", "    image: 'map [1950]: east.png'")
+    build(deck_dir)
+    import_package(collection, deck_dir.output)
+    image_html = note_for(collection, "signatories")["Image"]
+    name = image_html.split('"')[1]
+    assert name.startswith("map--1950---east-") and name.endswith(".png")
+    assert (Path(collection.media.dir()) / name).read_bytes() == PNG + b"map"
+
+
+def test_largest_cloze_number_anki_accepts(deck_dir, collection):
+    deck_dir.edit("treaty.yaml", "{{c2::other}}", "{{c65535::other}}")
+    build(deck_dir)
+    import_package(collection, deck_dir.output)
+    assert sorted(c.ord for c in note_for(collection, "article-three").cards()) == [0, 65534]
+    deck_dir.edit("treaty.yaml", "{{c65535::other}}", "{{c65536::other}}")
+    result = CliRunner().invoke(cli, deck_dir.args())
+    assert result.exit_code == 1
+    assert "cloze number 65536 is too high" in result.output
+
+
+def test_unwritable_output_is_an_error_not_a_crash(deck_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for command in (["build"], ["preview"]):
+        result = CliRunner().invoke(cli, [*command, "--cards", str(deck_dir.cards), "--media",
+                                          str(deck_dir.media), "-o", str(blocker / "x.out")])
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit)
+        assert "could not read or write a file" in result.output

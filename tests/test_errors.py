@@ -160,3 +160,12 @@ def test_missing_cards_folder(tmp_path):
                                       str(tmp_path), "-o", str(tmp_path / "x.apkg")])
     assert result.exit_code == 1
     assert "no such folder of cards" in result.output
+
+
+def test_deck_name_must_be_one_line(deck_dir):
+    deck_dir.write("deck.yaml", DECK_YAML.replace("name: Test Treaty Deck",
+                                                  'name: "Test\\tTreaty"'))
+    deck_dir.write("treaty.yaml", GOOD)
+    result = CliRunner().invoke(cli, deck_dir.args())
+    assert result.exit_code == 1
+    assert "deck.yaml:1:1: 'name' must be one line of text, without tabs" in result.output

@@ -208,6 +208,18 @@ def test_a_new_note_type_id_and_name_is_accepted_and_asks_to_merge(deck_dir, col
     assert [nt.name for nt in result.plan.new_note_types] == ["Fact v2 (build-deck)"]
     assert result.plan.replaced_note_types == ["Fact (build-deck)"]
 
+    # What the plan tells learners to do: import with "Merge note types" ticked.
+    from anki.collection import ImportAnkiPackageRequest
+    from anki.import_export_pb2 import ImportAnkiPackageOptions
+
+    collection.import_anki_package(ImportAnkiPackageRequest(
+        package_path=str(deck_dir.output),
+        options=ImportAnkiPackageOptions(merge_notetypes=True)))
+    moved = note_for(collection, "signing-date")
+    assert moved.note_type()["name"] == "Fact v2 (build-deck)"
+    assert moved["Question"] == "When was the treaty signed?"
+    assert collection.note_count() == 4
+
 
 def test_css_change_reaches_the_collection(deck_dir, collection):
     _core_build(deck_dir, (FACT, CLOZE), NOW - 1000)
@@ -232,3 +244,35 @@ def test_renaming_the_deck_is_refused(deck_dir, monkeypatch):
     result = CliRunner().invoke(cli, deck_dir.args())
     assert result.exit_code == 1
     assert "the deck name was 'Test Treaty Deck' in the last build" in result.output
+
+
+def test_changing_the_deck_id_is_refused(deck_dir, monkeypatch):
+    build(deck_dir, monkeypatch, NOW - 1000)
+    deck_dir.edit("deck.yaml", "id: 1234567890", "id: 1234567891")
+    result = CliRunner().invoke(cli, deck_dir.args())
+    assert result.exit_code == 1
+    assert "deck.yaml:2:1: the deck id was 1234567890 in the last build; it is permanent" in (
+        result.output)
+
+
+def test_switching_a_card_between_basic_and_cloze_is_refused(deck_dir, monkeypatch):
+    build(deck_dir, monkeypatch, NOW - 1000)
+    deck_dir.edit("treaty.yaml", "    front: Who signed the treaty?\n"
+                  "    back: Zhou Enlai and Andrey Vyshinsky\n",
+                  "    cloze: '{{c1::Zhou Enlai}} and Andrey Vyshinsky signed it'\n")
+    result = CliRunner().invoke(cli, deck_dir.args())
+    assert result.exit_code == 1
+    assert "cards.lock:" in result.output
+    assert ("card 'signatories': was a basic card in the last build and is now a cloze card"
+            in result.output)
+
+
+def test_unreadable_ledger_is_an_error_not_a_crash(deck_dir, monkeypatch):
+    build(deck_dir, monkeypatch, NOW - 1000)
+    deck_dir.ledger.write_bytes(b"\xff\xfe not text")
+    for command in ([], ["check"]):
+        result = CliRunner().invoke(cli, [*command, *deck_dir.args()[:4], "--ledger",
+                                          str(deck_dir.ledger)])
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit)
+        assert "cards.lock: not valid UTF-8" in result.output
