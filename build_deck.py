@@ -42,6 +42,10 @@ _media_option = click.option(
     "--media", "media_dir", type=click.Path(file_okay=False, path_type=Path), default="media",
     show_default=True, help="Folder of images and audio the cards name.")
 
+_ledger_option = click.option(
+    "--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="The ledger of past builds.  [default: cards.lock beside the cards folder]")
+
 
 @click.group(cls=_BuildByDefault, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="build-deck", prog_name="build-deck")
@@ -67,8 +71,7 @@ def cli() -> None:
 @_media_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the package.  [default: dist/<deck-name>.apkg]")
-@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The ledger of past builds.  [default: cards.lock beside the cards folder]")
+@_ledger_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List the card ids in the import plan.")
 def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Path | None,
@@ -108,8 +111,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
 @cli.command()
 @_cards_option
 @_media_option
-@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The ledger of past builds.  [default: cards.lock beside the cards folder]")
+@_ledger_option
 def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
     """Check the cards as a build would, writing nothing.
 
@@ -149,14 +151,9 @@ def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bo
         build-deck preview --open
         build-deck preview -o ~/treaty-cards.html
     """
-    from deckbuilder.package import write_atomically
-    from deckbuilder.preview import default_output
-    from deckbuilder.preview import preview as make_preview
+    from deckbuilder.preview import write_preview
 
-    result = make_preview(cards_dir, media_dir)
-    output = output or default_output(result.deck)
-    data = result.html.encode("utf-8")
-    write_atomically(output, lambda f: f.write(data))
+    result, output = write_preview(cards_dir, media_dir, output)
     click.echo(f"Wrote {output}: {len(result.notes)} notes, {result.card_count} cards.")
     if open_page:
         click.launch(str(output.resolve()))
@@ -166,8 +163,7 @@ def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bo
 @click.argument("package", required=False,
                 type=click.Path(dir_okay=False, path_type=Path))
 @_cards_option
-@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Names cards in messages.  [default: cards.lock beside the cards folder]")
+@_ledger_option
 def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> None:
     """Import PACKAGE into a throwaway Anki collection and report what Anki finds.
 

@@ -19,6 +19,7 @@ from .build import slug
 from .cards import Card, Deck, load_deck
 from .notes import MediaFile, Note, build_notes, media_files
 from .notetypes import NOTE_TYPES
+from .package import write_atomically
 from .render import markdown, plain_text
 from .templates import RenderedCard, render_note
 
@@ -50,6 +51,16 @@ def preview(cards_dir: Path, media_dir: Path) -> Preview:
     media = media_files(deck)
     notes = build_notes(deck, media)
     return Preview(deck, notes, page(deck, notes, media))
+
+
+def write_preview(cards_dir: Path, media_dir: Path, output: Path | None = None
+                  ) -> tuple[Preview, Path]:
+    """Render the page and write it atomically (default: dist/<deck>-preview.html)."""
+    result = preview(cards_dir, media_dir)
+    output = Path(output) if output else default_output(result.deck)
+    data = result.html.encode("utf-8")
+    write_atomically(output, lambda f: f.write(data))
+    return result, output
 
 
 def _data_uri(media: MediaFile) -> str:
