@@ -151,6 +151,8 @@ def _syntax_message(error: yaml.MarkedYAMLError, text: str | bytes, line: int, c
     context = error.context_mark
     if error.context and context and (context.line + 1, context.column + 1) != (line, col):
         message += f" ({error.context} at line {context.line + 1}, column {context.column + 1})"
-    if line and isinstance(text, str) and "\t" in text.split("\n", line)[line - 1][:col]:
+    lines = text.split("\n", line) if line and isinstance(text, str) else []
+    # libyaml may point one line past the end of the text (a file ending inside a '[').
+    if 0 < line <= len(lines) and "\t" in lines[line - 1][:col]:
         message += " (a tab indents this line; YAML indents with spaces only)"
     return message

@@ -169,3 +169,10 @@ def test_deck_name_must_be_one_line(deck_dir):
     result = CliRunner().invoke(cli, deck_dir.args())
     assert result.exit_code == 1
     assert "deck.yaml:1:1: 'name' must be one line of text, without tabs" in result.output
+
+
+def test_file_ending_inside_a_flow_list(deck_dir):
+    result = _run(deck_dir, "[")
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "treaty.yaml:2:1: YAML syntax error" in result.output
