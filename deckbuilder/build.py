@@ -37,8 +37,9 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "deck"
 
 
-def default_output(deck: Deck) -> Path:
-    return Path("dist") / f"{slug(deck.name)}.apkg"
+def default_output(deck_name: str, suffix: str = ".apkg") -> Path:
+    """Where commands write by default: dist/<deck-slug><suffix>."""
+    return Path("dist") / f"{slug(deck_name)}{suffix}"
 
 
 @contextlib.contextmanager
@@ -92,7 +93,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
     """Build the package and update the ledger. Raises DeckError, writing nothing, on bad input."""
     deck, notes, media, plan, ledger_path = prepare(cards_dir, media_dir, ledger_path,
                                                     note_types, now, progress)
-    output = Path(output) if output else default_output(deck)
+    output = Path(output) if output else default_output(deck.name)
     progress(f"Writing {display_path(output)}")
     with collection_file(deck, notes, note_types, plan) as collection:
         write_package(output, collection, media)

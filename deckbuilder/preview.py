@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .build import slug
+from .build import default_output
 from .cards import Card, Deck, load_deck
 from .notes import MediaFile, Note, build_notes, media_files
 from .notetypes import NOTE_TYPES
@@ -41,10 +41,6 @@ class Preview:
         return sum(n.card_count for n in self.notes)
 
 
-def default_output(deck: Deck) -> Path:
-    return Path("dist") / f"{slug(deck.name)}-preview.html"
-
-
 def preview(cards_dir: Path, media_dir: Path) -> Preview:
     """Validate the cards (raising DeckError as the build does) and render the page."""
     deck = load_deck(cards_dir, media_dir)
@@ -57,7 +53,7 @@ def write_preview(cards_dir: Path, media_dir: Path, output: Path | None = None
                   ) -> tuple[Preview, Path]:
     """Render the page and write it atomically (default: dist/<deck>-preview.html)."""
     result = preview(cards_dir, media_dir)
-    output = Path(output) if output else default_output(result.deck)
+    output = Path(output) if output else default_output(result.deck.name, "-preview.html")
     data = result.html.encode("utf-8")
     write_atomically(output, lambda f: f.write(data))
     return result, output

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import ledger as ledger_file
 from . import yamlfile
-from .build import slug
+from .build import default_output
 from .cards import DECK_FILE, display_path
 from .errors import DeckError, Problem
 from .notes import guid_for
@@ -62,7 +62,7 @@ def default_package(cards_dir: Path) -> Path | None:
     name = data.get("name") if isinstance(data, dict) else None
     if not isinstance(name, str) or not name.strip():
         return None
-    return Path("dist") / f"{slug(name.strip())}.apkg"
+    return default_output(name.strip())
 
 
 def card_ids_from_ledger(ledger_path: Path) -> dict[str, str]:
