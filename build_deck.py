@@ -126,11 +126,11 @@ def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
     """
     from deckbuilder.build import prepare
 
-    deck, notes, media, plan, _ = prepare(cards_dir, media_dir, ledger_path)
-    cards = sum(n.card_count for n in notes)
-    click.echo(f"OK: {len(notes)} notes, {cards} cards, {len(media)} media files in "
-               f"'{deck.name}'; a build would add {len(plan.added)}, update "
-               f"{len(plan.updated)} and retire {len(plan.retired)}.")
+    prepared = prepare(cards_dir, media_dir, ledger_path)
+    plan = prepared.plan
+    click.echo(f"OK: {len(prepared.notes)} notes, {prepared.card_count} cards, "
+               f"{len(prepared.media)} media files in '{prepared.deck.name}'; a build would add "
+               f"{len(plan.added)}, update {len(plan.updated)} and retire {len(plan.retired)}.")
 
 
 @cli.command()
@@ -177,7 +177,7 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
         build-deck && build-deck verify
         build-deck verify ~/Downloads/treaty.apkg
     """
-    from deckbuilder import ledger as ledger_file
+    from deckbuilder.paths import default_ledger
     from deckbuilder.verify import AnkiMissing, card_ids_from_ledger, default_package
     from deckbuilder.verify import verify as run_verify
 
@@ -187,7 +187,7 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
             raise click.UsageError(f"no PACKAGE given, and no deck name in "
                                    f"{cards_dir / 'deck.yaml'} to find the last build by; "
                                    "name the .apkg to verify.")
-    card_ids = card_ids_from_ledger(ledger_path or ledger_file.default_path(cards_dir))
+    card_ids = card_ids_from_ledger(ledger_path or default_ledger(cards_dir))
     try:
         report = run_verify(package, card_ids)
     except AnkiMissing as e:

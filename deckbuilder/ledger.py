@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cards import Deck, display_path
-from .errors import Problems
-from .notes import MediaFile, Note
+from .errors import Problems, display_path
+from .media import MediaFile
+from .model import Deck
+from .notes import Note
 from .notetypes import NoteType
+from .paths import DECK_FILE
 
-LEDGER_NAME = "cards.lock"
 _HEADER = (
     "# build-deck ledger: written by every build; commit it with your cards.\n"
     "# It records what the last build put in the package so the next one can tell what\n"
@@ -72,11 +73,6 @@ class Plan:
 
     def note_type_mod(self, note_type: NoteType) -> int:
         return self.ledger.note_types[note_type.id].mod
-
-
-def default_path(cards_dir: Path) -> Path:
-    """The ledger sits beside cards/, so it is committed with them."""
-    return Path(cards_dir).resolve().parent / LEDGER_NAME
 
 
 def build_time() -> int:
@@ -152,7 +148,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
     """Compare this build with the last one; raise DeckError for changes Anki cannot take."""
     problems = Problems()
     file = display_path(ledger_path)
-    deck_file = display_path(deck.cards_dir / "deck.yaml")
+    deck_file = display_path(deck.cards_dir / DECK_FILE)
     if old.deck_id and old.deck_id != deck.id:
         problems.add(deck_file, *deck.marks.get("id", (0, 0)), None,
                      f"the deck id was {old.deck_id} in the last build; it is permanent, because "

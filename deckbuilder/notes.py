@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-from .cards import Card, Deck, cloze_numbers
+from .cloze import cloze_numbers
 from .errors import Problems
+from .media import MediaFile
+from .model import Card, Deck
 from .notetypes import NOTE_TYPES, NoteType
 from .render import markdown, plain_text
 
 RETIRED_TAG = "build-deck::retired"
-_UNSAFE_NAME = re.compile(r'[\[\]<>:"/?*^\\|\s\x00-\x1f]')
-
-
-@dataclass(frozen=True, slots=True)
-class MediaFile:
-    name: str  # as the card names it
-    package_name: str  # carries the content hash, so a changed file reaches learners
-    path: Path
-    digest: str
-    data: bytes = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +47,6 @@ def guid_for(deck_id: int, card_id: str) -> str:
     digest = hashlib.sha256(f"build-deck:{deck_id}:{card_id}".encode()).digest()
     # Anki's guids are short printable strings; hex keeps them easy to search for.
     return digest[:10].hex()
-
-
-def media_files(deck: Deck) -> dict[str, MediaFile]:
-    """Hash every media file the cards use, once each."""
-    found = {}
-    for name, path in sorted(deck.media.items()):
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        # Anki renames files whose names it finds unsafe on some system, which would leave the
-        # card pointing at nothing: replace the characters it objects to, and spaces.
-        stem = _UNSAFE_NAME.sub("-", path.stem)
-        found[name] = MediaFile(name, f"{stem}-{digest[:12]}{path.suffix.lower()}", path,
-                                digest, data)
-    return found
 
 
 def _source_html(sources: tuple[str, ...], deck: Deck) -> str:

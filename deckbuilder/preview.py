@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .build import default_output
-from .cards import Card, Deck, load_deck
-from .notes import MediaFile, Note, build_notes, media_files
+from .atomic import write_atomically
+from .build import make_notes
+from .media import MediaFile
+from .model import Card, Deck
+from .notes import Note
 from .notetypes import NOTE_TYPES
-from .package import write_atomically
+from .paths import default_output
 from .render import markdown, plain_text
 from .templates import RenderedCard, render_note
 
@@ -43,10 +45,8 @@ class Preview:
 
 def preview(cards_dir: Path, media_dir: Path) -> Preview:
     """Validate the cards (raising DeckError as the build does) and render the page."""
-    deck = load_deck(cards_dir, media_dir)
-    media = media_files(deck)
-    notes = build_notes(deck, media)
-    return Preview(deck, notes, page(deck, notes, media))
+    made = make_notes(cards_dir, media_dir, keep_cards=True)  # the page says where each card is
+    return Preview(made.deck, made.notes, page(made.deck, made.notes, made.media))
 
 
 def write_preview(cards_dir: Path, media_dir: Path, output: Path | None = None
@@ -120,7 +120,7 @@ def _note_html(note: Note, card: Card, uris: dict[str, str]) -> str:
 
 def _all_tags(notes: list[Note]) -> list[str]:
     """Every tag and each of its parents (a::b also offers a), sorted."""
-    found = set()
+    found: set[str] = set()
     for note in notes:
         for tag in note.tags:
             parts = tag.split("::")

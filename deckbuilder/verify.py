@@ -15,10 +15,9 @@ from pathlib import Path
 
 from . import ledger as ledger_file
 from . import yamlfile
-from .build import default_output
-from .cards import DECK_FILE, display_path
-from .errors import DeckError, Problem
+from .errors import DeckError, Problem, display_path
 from .notes import guid_for
+from .paths import DECK_FILE, default_output
 from .render import plain_text
 
 INSTALL_HINT = "pip install anki (from a checkout of build-deck: pip install '.[anki]')"

@@ -135,7 +135,7 @@ def test_killed_while_writing(deck: dict, target: str):
 
 
 def test_stale_temporaries_of_dead_builds_are_removed(tmp_path: Path):
-    from deckbuilder.package import write_atomically
+    from deckbuilder.atomic import write_atomically
 
     target = tmp_path / "deck.apkg"
     dead = tmp_path / ".deck.apkg.999999999-0badc0de.tmp"  # no such pid
@@ -150,7 +150,7 @@ def test_stale_temporaries_of_dead_builds_are_removed(tmp_path: Path):
 
 
 def test_named_temporary_where_there_is_no_o_tmpfile(tmp_path: Path, monkeypatch):
-    from deckbuilder.package import write_atomically
+    from deckbuilder.atomic import write_atomically
 
     monkeypatch.delattr(os, "O_TMPFILE", raising=False)
     target = tmp_path / "deck.apkg"

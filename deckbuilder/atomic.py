@@ -1,0 +1,118 @@
+"""Write a file so that a failed or killed build leaves the old one as it was, and nothing else."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Call write(file) on a temporary file beside path, then move it into place.
+
+    A failed or killed build leaves the old file as it was, and no temporary file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
+    # On Linux the file is written unnamed (O_TMPFILE), so a build killed while writing leaves
+    # nothing behind. It gets a name just before the rename; a build killed in that instant
+    # leaves a file named with its pid, which the next build removes once that process is gone.
+    # Elsewhere the file has that name from the start, and the same clean-up applies.
+    fd, temporary = _open_temporary(path)
+    try:
+        mode = _file_mode(path)
+        if temporary is None:
+            os.fchmod(fd, mode)
+        else:
+            os.chmod(temporary, mode)
+        with os.fdopen(fd, "wb", closefd=False) as f:
+            write(f)
+            f.flush()
+            os.fsync(fd)
+        if temporary is None:
+            temporary = _temporary_name(path)
+            _link(fd, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        raise
+    finally:
+        os.close(fd)
+    _sync_folder(path.parent)
+
+
+def _temporary_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def _open_temporary(path: Path) -> tuple[int, Path | None]:
+    """An unnamed file in path's folder where the OS can, else a named one: (fd, name or None)."""
+    if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(path.parent, os.O_TMPFILE | os.O_WRONLY, 0o600), None
+        except OSError:  # a file system without O_TMPFILE
+            pass
+    temporary = _temporary_name(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return os.open(temporary, flags, 0o600), temporary
+
+
+def _link(fd: int, name: Path) -> None:
+    """Give an unnamed file a name: linkat(AT_SYMLINK_FOLLOW) on its /proc/self/fd link (os.link
+    only calls linkat, rather than link, when given a folder descriptor)."""
+    folder = os.open(name.parent, os.O_RDONLY)
+    try:
+        os.link(f"/proc/self/fd/{fd}", name.name, dst_dir_fd=folder)
+    finally:
+        os.close(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable, where the OS lets a folder be opened and synced."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove temporary files of path left by killed builds (their process is gone)."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]+\.tmp")
+    for entry in os.scandir(path.parent):
+        match = pattern.fullmatch(entry.name)
+        if match and not _process_exists(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's mode; a new file gets the usual one for this user."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

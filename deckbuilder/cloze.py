@@ -1,0 +1,39 @@
+"""Cloze syntax: which deletions a text has, and what is wrong with them."""
+
+from __future__ import annotations
+
+import re
+
+# A deletion opens with {{cN:: and the next }} closes the innermost open one, as in Anki, where
+# deletions may nest.
+# Anki keeps a card's number in 16 bits (ords 0-65534); it refuses the whole package beyond.
+MAX_CLOZE = 65535
+_CLOZE_TOKEN_RE = re.compile(r"\{\{c(\d+)::|\}\}")
+
+
+def cloze_numbers(text: str) -> tuple[list[int], int]:
+    """The number of every cloze deletion in text, nested ones too, and how many are unclosed."""
+    numbers: list[int] = []
+    unclosed = 0
+    for token in _CLOZE_TOKEN_RE.finditer(text):
+        if token.group(1) is not None:
+            numbers.append(int(token.group(1)))
+            unclosed += 1
+        elif unclosed:  # a }} with nothing open is only text
+            unclosed -= 1
+    return numbers, unclosed
+
+
+def cloze_problem(text: str) -> str | None:
+    """What is wrong with a cloze text's deletions, or None."""
+    numbers, unclosed = cloze_numbers(text)
+    if unclosed:
+        return "a cloze deletion is not closed: write {{c1::text}}"
+    if not numbers:
+        return "'cloze' has no deletion: mark one with {{c1::text}}"
+    if 0 in numbers:
+        return "cloze numbers start at 1: use {{c1::...}}, not {{c0::...}}"
+    if max(numbers) > MAX_CLOZE:
+        return (f"cloze number {max(numbers)} is too high: Anki refuses a whole package with "
+                f"a cloze above c{MAX_CLOZE}")
+    return None

@@ -1,0 +1,73 @@
+"""Reading YAML files, and deck.yaml: the deck's name, id, description and sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import yamlfile
+from .errors import Problems, display_path
+from .model import Source
+from .schema import DECK_KEYS, KEY_PATTERN, SOURCE_KEYS, check_keys, type_name
+
+
+def read_yaml(path: Path, problems: Problems) -> object:
+    file = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        problems.add(file, message=f"cannot read: {e.strerror}")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        problems.add(file, line, message=f"not valid UTF-8 (byte {e.start}); save it as UTF-8")
+        return None
+    try:
+        return yamlfile.load(text)
+    except yamlfile.YAMLFileError as e:
+        problems.add(file, e.line, e.col, message=e.message)
+        return None
+
+
+def read_deck_file(path: Path, problems: Problems
+                    ) -> tuple[str, int, str, dict[str, Source], dict[str, tuple[int, int]]]:
+    file = display_path(path)
+    data = read_yaml(path, problems)
+    if data is None:
+        if path.exists() and not problems.found:
+            problems.add(file, 1, message="the file is empty; it needs at least 'name' and 'id'")
+        return "", 0, "", {}, {}
+    if not isinstance(data, yamlfile.Mapping):
+        problems.add(file, 1, message=f"must be a mapping of deck settings, not {type_name(data)}")
+        return "", 0, "", {}, {}
+    check_keys(data, DECK_KEYS, problems, file, where=" in deck.yaml")
+    for key in ("name", "id"):
+        if key not in data:
+            problems.add(file, data.line, data.col, message=f"missing '{key}'")
+    sources: dict[str, Source] = {}
+    raw_sources = data.get("sources") or {}
+    if isinstance(raw_sources, yamlfile.Mapping):
+        for key, value in raw_sources.items():
+            line, col = raw_sources.mark(key)
+            if not (isinstance(key, str) and KEY_PATTERN.search(key)):
+                problems.add(file, line, col, message=f"source key {key!r} must use lowercase "
+                             "letters, digits and '-'")
+                continue
+            if not isinstance(value, yamlfile.Mapping):
+                problems.add(file, line, col, message=f"source '{key}' must be a mapping with "
+                             "'title' and optional 'url'")
+                continue
+            check_keys(value, SOURCE_KEYS, problems, file, where=f" in source '{key}'")
+            if "title" not in value:
+                problems.add(file, line, col, message=f"source '{key}' has no 'title'")
+            sources[key] = Source(key, str(value.get("title", "")), value.get("url"))
+    name = data.get("name") if isinstance(data.get("name"), str) else ""
+    if "\t" in name or "\n" in name:
+        problems.add(file, *data.mark("name"), message="'name' must be one line of text, "
+                     "without tabs")
+    deck_id = data.get("id")
+    deck_id = int(deck_id) if isinstance(deck_id, str) and deck_id.isdigit() else 0
+    description = data.get("description") if isinstance(data.get("description"), str) else ""
+    marks = {key: data.mark(key) for key in ("name", "id")}
+    return name.strip(), deck_id, description, sources, marks

@@ -1,0 +1,72 @@
+"""Media: which names a card may use, and the content-hashed files that go into the package."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import did_you_mean, display_path
+from .model import Deck
+
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+AUDIO_TYPES = {".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"}
+_UNSAFE_NAME = re.compile(r'[\[\]<>:"/?*^\\|\s\x00-\x1f]')
+
+
+def check_media(name: str, kind: str, media_dir: Path,
+                allowed: set[str]) -> tuple[Path | None, str]:
+    """Return (file, '') for a usable media file, or (None, what is wrong)."""
+    if os.path.isabs(name) or name.startswith(("/", "\\")):
+        return None, f"{kind} '{name}' must be a file name in media/, not an absolute path"
+    parts = re.split(r"[/\\]", name)
+    if ".." in parts:
+        return None, f"{kind} '{name}' leaves media/ ('..' is not allowed)"
+    path = media_dir / name
+    try:
+        inside = path.resolve().is_relative_to(media_dir.resolve())
+    except OSError:
+        inside = False
+    if not inside:
+        return None, f"{kind} '{name}' leaves media/ (through a link)"
+    if not path.exists():
+        hint = did_you_mean(name, _media_names(media_dir))
+        return None, f"{kind} '{name}' not found in {display_path(media_dir)}{hint}"
+    if not path.is_file():
+        return None, f"{kind} '{name}' is not a file"
+    if path.suffix.lower() not in allowed:
+        return None, (f"{kind} '{name}' has a type Anki cannot show as {kind}; "
+                      f"use one of {', '.join(sorted(allowed))}")
+    return path, ""
+
+
+def _media_names(media_dir: Path) -> list[str]:
+    try:
+        return [p.name for p in media_dir.iterdir()]
+    except OSError:
+        return []
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    name: str  # as the card names it
+    package_name: str  # carries the content hash, so a changed file reaches learners
+    path: Path
+    digest: str
+    data: bytes = field(repr=False, compare=False)
+
+
+def media_files(deck: Deck) -> dict[str, MediaFile]:
+    """Hash every media file the cards use, once each."""
+    found = {}
+    for name, path in sorted(deck.media.items()):
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        # Anki renames files whose names it finds unsafe on some system, which would leave the
+        # card pointing at nothing: replace the characters it objects to, and spaces.
+        stem = _UNSAFE_NAME.sub("-", path.stem)
+        found[name] = MediaFile(name, f"{stem}-{digest[:12]}{path.suffix.lower()}", path,
+                                digest, data)
+    return found

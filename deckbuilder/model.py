@@ -1,0 +1,51 @@
+"""The deck as the author wrote it: its settings, sources and cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    key: str
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One card as the author wrote it, with where it was written."""
+
+    id: str
+    file: str
+    line: int
+    col: int = 0
+    front: str | None = None
+    back: str | None = None
+    reverse: bool = False
+    cloze: str | None = None
+    extra: str | None = None
+    notes: str | None = None
+    tags: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    image: str | None = None
+    audio: str | None = None
+    retired: bool = False
+
+    @property
+    def is_cloze(self) -> bool:
+        return self.cloze is not None
+
+
+@dataclass
+class Deck:
+    name: str
+    id: int
+    description: str
+    sources: dict[str, Source]
+    cards: list[Card]
+    cards_dir: Path
+    media_dir: Path
+    media: dict[str, Path] = field(default_factory=dict)  # name in a card -> file on disk
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # deck.yaml key -> line, col

@@ -1,0 +1,158 @@
+"""The JSON Schemas editors use, and the subset of JSON Schema the build checks values with.
+
+The schema editors see is also what the build checks keys, types and patterns against, so the
+two cannot drift; the rules that span keys are checked by hand (cards.py, deckfile.py) for better
+messages. A keyword this checker does not know would be ignored silently, so loading a schema
+that uses one fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from . import yamlfile
+from .errors import Problems, did_you_mean
+
+Schema = dict[str, Any]
+
+# What _check_value enforces, value by value.
+CHECKED = {"type", "minLength", "pattern", "minimum", "maximum", "minItems", "items"}
+# Structure, and the rules checked by hand: unknown keys (additionalProperties: false), missing
+# keys (required), a card being basic or cloze (oneOf/not/anyOf), source keys (propertyNames).
+STRUCTURE = {"properties", "$defs", "$ref", "additionalProperties", "required", "oneOf", "anyOf",
+             "not", "propertyNames"}
+# Only for editors.
+FOR_EDITORS = {"$schema", "$id", "title", "description"}
+KNOWN_KEYWORDS = CHECKED | STRUCTURE | FOR_EDITORS
+# Invisible control characters get past YAML as escapes ("\0", "\x1f"). Anki separates a note's
+# fields with U+001F and SQLite text stops at NUL in places, so one would split or cut a note:
+# refuse them all (tab and newline are text).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class UnknownKeyword(ValueError):
+    """The schema uses a keyword the build's checker does not implement."""
+
+
+def unknown_keywords(schema: object, where: str = "#") -> list[str]:
+    """Every keyword in schema (and the schemas inside it) that the checker does not know."""
+    if not isinstance(schema, dict):
+        return []
+    found = [f"{where}/{key}" for key in schema if key not in KNOWN_KEYWORDS]
+    for key in ("properties", "$defs"):
+        for name, sub in schema.get(key, {}).items():
+            found += unknown_keywords(sub, f"{where}/{key}/{name}")
+    for key in ("items", "additionalProperties", "not", "propertyNames"):
+        found += unknown_keywords(schema.get(key), f"{where}/{key}")
+    for key in ("oneOf", "anyOf"):
+        for i, sub in enumerate(schema.get(key, ())):
+            found += unknown_keywords(sub, f"{where}/{key}/{i}")
+    return found
+
+
+def load_schema(text: str, name: str = "schema") -> Schema:
+    """Parse a schema, refusing one with a keyword the checker would ignore."""
+    schema = json.loads(text)
+    unknown = unknown_keywords(schema)
+    if unknown:
+        raise UnknownKeyword(f"{name}: the build does not check {', '.join(unknown)}; "
+                             "implement it in deckbuilder/schema.py or remove it")
+    return schema
+
+
+def _schema(name: str) -> Schema:
+    # Read beside this module (it is never installed zipped): importlib.resources would cost
+    # every run ~5 ms of imports.
+    return load_schema(Path(__file__).with_name(name).read_text("utf-8"), name)
+
+
+def _resolve(schema: Schema, root: Schema) -> Schema:
+    """The schema with its $ref, and its items' $ref, replaced by what they point to."""
+    while "$ref" in schema:
+        ref = schema["$ref"]
+        extra = {k: v for k, v in schema.items() if k != "$ref"}
+        schema = {**root["$defs"][ref.rsplit("/", 1)[1]], **extra}
+    if "items" in schema:
+        schema = {**schema, "items": _resolve(schema["items"], root)}
+    return schema
+
+
+CARD_FILE_SCHEMA = _schema("cards.schema.json")
+DECK_FILE_SCHEMA = _schema("deck.schema.json")
+CARD_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA)
+             for k, v in CARD_FILE_SCHEMA["$defs"]["card"]["properties"].items()}
+FILE_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA) for k, v in CARD_FILE_SCHEMA["properties"].items()}
+DECK_KEYS = {k: _resolve(v, DECK_FILE_SCHEMA) for k, v in DECK_FILE_SCHEMA["properties"].items()}
+SOURCE_KEYS = DECK_FILE_SCHEMA["properties"]["sources"]["additionalProperties"]["properties"]
+KEY_PATTERN = re.compile(CARD_FILE_SCHEMA["$defs"]["key"]["pattern"])
+
+
+def type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes/no"
+    if value is None:
+        return "empty"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def check_value(value: object, schema: Schema, what: str) -> str | None:
+    """Return what is wrong with one value against its (resolved) schema, or None."""
+    kind = schema.get("type")
+    if isinstance(kind, list):  # ["string", "number"]: editors see `back: 1950` as a number,
+        kind = kind[0]          # while the build reads every plain value as text
+    if kind == "string":
+        if not isinstance(value, str):
+            hint = " (put it in quotes)" if isinstance(value, bool) else ""
+            return f"{what} must be text, not {type_name(value)}{hint}"
+        control = CONTROL_RE.search(value)
+        if control:
+            return (f"{what} contains the invisible control character "
+                    f"U+{ord(control.group()):04X} (character {control.start() + 1}); delete it")
+        if len(value.strip()) < schema.get("minLength", 0):
+            return f"{what} is empty"
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            return f"{what} {value!r} is not valid: {schema.get('description', 'see the schema')}"
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            return f"{what} must be true or false, not {value!r}"
+    elif kind == "integer":
+        if not (isinstance(value, str) and value.isdigit()):
+            return f"{what} must be a whole number, not {type_name(value)}"
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (low is not None and int(value) < low) or (high is not None and int(value) > high):
+            return f"{what} must be a whole number from {low} to {high}, not {value}"
+    elif kind == "array":
+        if not isinstance(value, list):
+            return f"{what} must be a list, not {type_name(value)}"
+        if len(value) < schema.get("minItems", 0):
+            return f"{what} must not be empty"
+        for i, item in enumerate(value, 1):
+            wrong = check_value(item, schema["items"], f"{what} item {i}")
+            if wrong:
+                return wrong
+    elif kind == "object" and not isinstance(value, dict):
+        return f"{what} must be a mapping, not {type_name(value)}"
+    return None
+
+
+def check_keys(data: yamlfile.Mapping, known: dict[str, Schema], problems: Problems, file: str,
+                card: str | None = None, where: str = "") -> None:
+    for key, line, col in data.duplicate_keys:
+        problems.add(file, line, col, card, f"key '{key}' is given twice")
+    for key, value in data.items():
+        if key not in known:
+            hint = did_you_mean(str(key), list(known))
+            problems.add(file, *data.mark(key), card, f"unknown key '{key}'{where}{hint}")
+            continue
+        wrong = check_value(value, known[key], f"'{key}'")
+        if wrong:
+            problems.add(file, *data.mark(key), card, wrong)
