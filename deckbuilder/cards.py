@@ -38,7 +38,7 @@ def _check_references(raw: yamlfile.Mapping, file: str, label: str | None, probl
         if name is None or name in context.media:
             continue
         path, wrong = check_media(name, kind, context.media_dir, allowed)
-        if wrong:
+        if path is None:
             problems.add(file, *raw.mark(kind), label, wrong)
         else:
             context.media[name] = path
@@ -81,12 +81,12 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
     if len(problems.found) > before:
         return None
     _check_references(raw, file, label, problems, context)
-    if len(problems.found) > before:
+    if len(problems.found) > before or label is None:  # no id is a problem found above
         return None
     shared = context.shared
     tags = _shared(tuple(dict.fromkeys(file_tags + tuple(raw.get("tags", ())))), shared)
     return Card(
-        id=card_id, file=file, line=raw.line, col=raw.col, front=raw.get("front"),
+        id=label, file=file, line=raw.line, col=raw.col, front=raw.get("front"),
         back=raw.get("back"),
         reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
         notes=raw.get("notes"), tags=tags, sources=_shared(tuple(raw.get("sources", ())), shared),

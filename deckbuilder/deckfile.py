@@ -62,12 +62,14 @@ def read_deck_file(path: Path, problems: Problems
             if "title" not in value:
                 problems.add(file, line, col, message=f"source '{key}' has no 'title'")
             sources[key] = Source(key, str(value.get("title", "")), value.get("url"))
-    name = data.get("name") if isinstance(data.get("name"), str) else ""
+    name = data.get("name")
+    name = name if isinstance(name, str) else ""
     if "\t" in name or "\n" in name:
         problems.add(file, *data.mark("name"), message="'name' must be one line of text, "
                      "without tabs")
     deck_id = data.get("id")
     deck_id = int(deck_id) if isinstance(deck_id, str) and deck_id.isdigit() else 0
-    description = data.get("description") if isinstance(data.get("description"), str) else ""
+    description = data.get("description")
+    description = description if isinstance(description, str) else ""
     marks = {key: data.mark(key) for key in ("name", "id")}
     return name.strip(), deck_id, description, sources, marks

@@ -133,9 +133,9 @@ def lines(ledger: Ledger) -> Iterator[str]:
     for name, package_name in sorted(ledger.media.items()):
         yield f"media\t{name}\t{package_name}\n"
     for card_id in sorted(ledger.cards):
-        entry = ledger.cards[card_id]
-        retired = "\tretired" if entry.retired else ""
-        yield f"card\t{card_id}\t{entry.digest}\t{entry.mod}\t{entry.kind}{retired}\n"
+        card = ledger.cards[card_id]
+        retired = "\tretired" if card.retired else ""
+        yield f"card\t{card_id}\t{card.digest}\t{card.mod}\t{card.kind}{retired}\n"
 
 
 def _next_mod(previous: int | None, now: int) -> int:
@@ -185,25 +185,25 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                                   if i not in current_ids]
 
     for note in notes:
-        before = old.cards.get(note.card_id)
+        last = old.cards.get(note.card_id)
         digest = note.digest()
         kind = "cloze" if note.note_type.is_cloze else "basic"
-        if before and before.kind and before.kind != kind:
-            problems.add(file, before.line, 1, note.card_id,
-                         f"was a {before.kind} card in the last build and is now a {kind} card; "
+        if last and last.kind and last.kind != kind:
+            problems.add(file, last.line, 1, note.card_id,
+                         f"was a {last.kind} card in the last build and is now a {kind} card; "
                          "Anki cannot change a note's kind on import and would keep the old "
                          "one. Keep this card as it was with 'retired: true', and write the new "
                          "version as a new card with a new id")
-        if before is None:
+        if last is None:
             result.added.append(note.card_id)
             mod = now
-        elif before.digest == digest:
+        elif last.digest == digest:
             result.unchanged.append(note.card_id)
-            mod = before.mod
+            mod = last.mod
         else:
-            newly_retired = note.retired and not before.retired
+            newly_retired = note.retired and not last.retired
             (result.retired if newly_retired else result.updated).append(note.card_id)
-            mod = _next_mod(before.mod, now)
+            mod = _next_mod(last.mod, now)
         new.cards[note.card_id] = CardEntry(digest, mod, note.retired, kind)
 
     gone = sorted(set(old.cards) - set(new.cards))

@@ -88,12 +88,13 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
         source = source_html.get(card.sources)
         if source is None:
             source = source_html[card.sources] = _source_html(card.sources, deck)
-        if card.is_cloze:
+        if card.cloze is not None:
             text = markdown(card.cloze)
-            fields = (text, markdown(card.extra) if card.extra else "", image, audio,
-                      notes_html, source)
-            # Anki makes cloze cards from the field as stored, so count them in the rendered text.
             note_type = cloze
+            fields = cloze.field_values({
+                "text": text, "extra": markdown(card.extra) if card.extra else "",
+                "image": image, "audio": audio, "notes": notes_html, "source": source})
+            # Anki makes cloze cards from the field as stored, so count them in the rendered text.
             card_ords = tuple(sorted({n - 1 for n in cloze_numbers(text)[0]}))
             if not card_ords:
                 problems.add(card.file, card.line, card.col, card.id, "no cloze deletion is "
@@ -101,9 +102,11 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
                              "a link definition and vanishes); reword the cloze")
             sort_field = plain_text(text)
         else:
+            assert card.front is not None and card.back is not None  # checked when read
             front = markdown(card.front)
-            fields = (front, markdown(card.back), image, audio, notes_html, source,
-                      "y" if card.reverse else "")
+            fields = fact.field_values({
+                "front": front, "back": markdown(card.back), "image": image, "audio": audio,
+                "notes": notes_html, "source": source, "reverse": "y" if card.reverse else ""})
             note_type, card_ords = fact, (0, 1) if card.reverse else (0,)
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())

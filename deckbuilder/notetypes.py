@@ -28,6 +28,23 @@ class NoteType:
     templates: tuple[tuple[str, str, str], ...]  # (name, question HTML, answer HTML)
     css: str
     is_cloze: bool = False
+    # What the builder puts in each field, by name (a field's name may change in a successor
+    # note type; what it holds does not).
+    content: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.content) != len(self.fields):
+            raise ValueError(f"note type '{self.name}': give the content of each field")
+
+    def field_values(self, values: dict[str, str]) -> tuple[str, ...]:
+        """A note's fields, given by content name, in the order of this note type's fields."""
+        try:
+            if len(values) == len(self.content):  # and every name found: the same names
+                return tuple(values[name] for name in self.content)
+        except KeyError:
+            pass
+        raise ValueError(f"note type '{self.name}' holds {', '.join(self.content)}; "
+                         f"given {', '.join(values)}")
 
     def digest(self) -> str:
         """Changes whenever anything a learner would see of the note type changes."""
@@ -50,6 +67,7 @@ FACT = NoteType(
          '<div class="answer">{{Front}}</div>' + _ANSWER_FOOT),
     ),
     css=CSS,
+    content=("front", "back", "image", "audio", "notes", "source", "reverse"),
 )
 
 CLOZE = NoteType(
@@ -64,6 +82,7 @@ CLOZE = NoteType(
     ),
     css=CSS,
     is_cloze=True,
+    content=("text", "extra", "image", "audio", "notes", "source"),
 )
 
 NOTE_TYPES = (FACT, CLOZE)

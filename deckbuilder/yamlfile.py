@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
+_Base: Any  # one of two loader classes
 try:
     _Base = yaml.CSafeLoader  # libyaml's parser: several times faster than the pure-Python one
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml

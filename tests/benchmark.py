@@ -17,6 +17,7 @@ each, their ratio, cards per second and peak memory, then `build-deck --help` ag
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import shutil
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +124,7 @@ def reference_build(cards_dir: Path, media_dir: Path, output: Path) -> None:
         model_type=genanki.Model.CLOZE)
     deck_file = yaml.load((cards_dir / "deck.yaml").read_text("utf-8"), Loader=yaml.CSafeLoader)
     deck = genanki.Deck(int(deck_file["id"]), deck_file["name"])
-    media = set()
+    media: set[str] = set()
     for path in sorted(cards_dir.glob("*.yaml")):
         if path.name == "deck.yaml":
             continue
@@ -147,6 +149,7 @@ def _measure(command: list[str], env: dict | None = None) -> tuple[float, float]
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                env=env)
+    assert process.stderr is not None
     stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
@@ -242,11 +245,12 @@ def main() -> None:
     print(f"{'deck':>8} {'build-deck':>11} {'reference':>10} {'ratio':>6} {'cards/s':>9} "
           f"{'peak MB':>8} {'ref MB':>7}")
     with tempfile.TemporaryDirectory(prefix="build-deck-bench-") as tmp:
-        rows = [("treaty", lambda: benchmark_treaty(args.repeat, args, Path(tmp)))]
+        rows: list[tuple[str, Callable[[], dict]]] = [
+            ("treaty", lambda: benchmark_treaty(args.repeat, args, Path(tmp)))]
         for size in args.sizes:
             repeat = args.repeat if size < 50_000 else max(1, min(args.repeat, 2))
-            rows.append((str(size), lambda size=size, repeat=repeat: benchmark_size(
-                size, repeat, args, Path(tmp))))
+            rows.append((str(size), functools.partial(benchmark_size, size, repeat, args,
+                                                      Path(tmp))))
         for label, run in rows:
             row = run()
             (ours, our_mb), (ref, ref_mb) = row["ours"], row["reference"]

@@ -156,8 +156,13 @@ def test_named_temporary_where_there_is_no_o_tmpfile(tmp_path: Path, monkeypatch
     target = tmp_path / "deck.apkg"
     target.write_bytes(b"old")
     target.chmod(0o640)
-    seen = []
-    write_atomically(target, lambda f: seen.append(sorted(os.listdir(tmp_path))) or f.write(b"new"))
+    seen: list[list[str]] = []
+
+    def write(f) -> None:
+        seen.append(sorted(os.listdir(tmp_path)))
+        f.write(b"new")
+
+    write_atomically(target, write)
     assert seen[0][0].startswith(f".deck.apkg.{os.getpid()}-")  # named while written
     assert target.read_bytes() == b"new" and target.stat().st_mode & 0o777 == 0o640
     assert os.listdir(tmp_path) == ["deck.apkg"]

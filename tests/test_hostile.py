@@ -331,6 +331,7 @@ def _measured_run(command: list[str], cwd: Path) -> tuple[float, float, int, str
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE,
                                stdout=subprocess.DEVNULL, preexec_fn=limit_memory)
+    assert process.stderr is not None
     stderr = process.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
