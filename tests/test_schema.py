@@ -14,7 +14,6 @@ import yaml
 from fixture_deck import CARDS_YAML, DECK_YAML, write_deck
 
 from deckbuilder import DeckError
-from deckbuilder.cards import load_deck
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
@@ -30,6 +29,14 @@ CARD_SCHEMA, DECK_SCHEMA = _schema("cards.schema.json"), _schema("deck.schema.js
 def _errors(schema: dict, text: str) -> list[str]:
     validator = jsonschema.Draft202012Validator(schema)
     return [e.message for e in validator.iter_errors(yaml.safe_load(text))]
+
+
+def _load_deck(cards_dir: Path, media_dir: Path):
+    # Imported here: a schema the build refuses stops the import, and should fail only the
+    # keyword test below, with its message.
+    from deckbuilder.cards import load_deck
+
+    return load_deck(cards_dir, media_dir)
 
 
 def _schema_for(path: Path) -> dict:
@@ -126,7 +133,7 @@ def test_schema_and_build_reject_bad_card_files(tmp_path, text, schema_says, bui
     assert any(schema_says in e for e in errors), errors
     write_deck(tmp_path, cards_yaml=text)
     with pytest.raises(DeckError) as raised:
-        load_deck(tmp_path / "cards", tmp_path / "media")
+        _load_deck(tmp_path / "cards", tmp_path / "media")
     assert build_says in str(raised.value)
 
 
@@ -136,7 +143,7 @@ def test_schema_and_build_reject_bad_deck_files(tmp_path, text, schema_says, bui
     assert any(schema_says in e for e in errors), errors
     write_deck(tmp_path, deck_yaml=text)
     with pytest.raises(DeckError) as raised:
-        load_deck(tmp_path / "cards", tmp_path / "media")
+        _load_deck(tmp_path / "cards", tmp_path / "media")
     assert build_says in str(raised.value)
 
 
@@ -151,5 +158,32 @@ GOOD_CARD_FILES = [
 @pytest.mark.parametrize("text", GOOD_CARD_FILES)
 def test_schema_and_build_accept_good_card_files(tmp_path, text):
     write_deck(tmp_path, cards_yaml=text)
-    load_deck(tmp_path / "cards", tmp_path / "media")
+    _load_deck(tmp_path / "cards", tmp_path / "media")
     assert _errors(CARD_SCHEMA, text) == []
+
+
+@pytest.mark.parametrize("name", ["cards.schema.json", "deck.schema.json"])
+def test_the_build_checks_every_keyword_the_schemas_use(name):
+    """A keyword the build's checker does not implement would pass bad cards silently."""
+    from deckbuilder.schema import unknown_keywords
+
+    text = resources.files("deckbuilder").joinpath(name).read_text("utf-8")
+    assert unknown_keywords(json.loads(text)) == []
+
+
+def test_a_schema_keyword_the_checker_lacks_is_refused():
+    from deckbuilder.schema import UnknownKeyword, load_schema
+
+    schema = json.loads(json.dumps(CARD_SCHEMA))
+    schema["$defs"]["text"]["maxLength"] = 5
+    schema["$defs"]["card"]["oneOf"][0]["not"]["anyOf"][0]["const"] = 1
+    with pytest.raises(UnknownKeyword) as caught:
+        load_schema(json.dumps(schema), "cards.schema.json")
+    assert str(caught.value) == (
+        "cards.schema.json: the build does not check #/$defs/text/maxLength, "
+        "#/$defs/card/oneOf/0/not/anyOf/0/const; implement it in deckbuilder/schema.py or "
+        "remove it")
+    # Keywords only for editors are allowed.
+    schema = json.loads(json.dumps(CARD_SCHEMA))
+    schema["$defs"]["text"]["title"] = "Markdown text"
+    assert load_schema(json.dumps(schema))["$defs"]["text"]["title"] == "Markdown text"
