@@ -18,7 +18,9 @@ class _BuildByDefault(click.Group):
     """`build-deck [OPTIONS]` builds; `build-deck COMMAND` runs another command."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names
+        # Only options (or nothing) mean build; any other word is a command, so an unknown one
+        # gets Click's own "No such command ... Did you mean ...?".
+        if not args or (args[0].startswith("-") and args[0] not in ctx.help_option_names
                         and args[0] != "--version"):
             args = ["build", *args]
         return super().parse_args(ctx, args)
@@ -159,7 +161,7 @@ def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bo
         click.launch(str(output.resolve()))
 
 
-@cli.command()
+@cli.command(short_help="Import a package into a throwaway Anki and report problems.")
 @click.argument("package", required=False,
                 type=click.Path(dir_okay=False, path_type=Path))
 @_cards_option

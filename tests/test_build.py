@@ -166,6 +166,32 @@ def test_version_and_help():
         assert option in build_help.output
 
 
+def test_unknown_command_gets_clicks_suggestion_and_no_build_help():
+    runner = CliRunner()
+    typo = runner.invoke(cli, ["chek"])
+    assert typo.exit_code == 2
+    assert "No such command 'chek'. Did you mean 'check'?" in typo.output
+    unknown_help = runner.invoke(cli, ["anything", "--help"])
+    assert unknown_help.exit_code == 2 and "No such command 'anything'" in unknown_help.output
+    assert "Build the Anki package" not in unknown_help.output
+
+
+def test_no_command_or_only_options_builds(deck_dir, monkeypatch):
+    monkeypatch.chdir(deck_dir.root)
+    plain = CliRunner().invoke(cli, [])
+    assert plain.exit_code == 0, plain.output
+    assert plain.output.startswith("Built dist/test-treaty-deck.apkg: 4 notes")
+    options_only = CliRunner().invoke(cli, ["-o", "out.apkg", "-q"])
+    assert options_only.exit_code == 0, options_only.output
+    assert options_only.output == "" and (deck_dir.root / "out.apkg").is_file()
+
+
+def test_every_command_help_line_is_whole():
+    listing = CliRunner().invoke(cli, ["--help"]).output.split("Commands:")[1]
+    assert "..." not in listing
+    assert "verify   Import a package into a throwaway Anki and report problems." in listing
+
+
 def test_progress_shows_on_a_terminal_and_is_wiped(deck_dir, capsys, monkeypatch):
     from build_deck import _Progress
     from deckbuilder.build import build as core_build
