@@ -24,3 +24,11 @@ def test_readme_build_command_installs_the_console_script():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'build-deck = "build_deck:cli"' in pyproject
     assert install_and_build.endswith(".venv/bin/build-deck")
+
+
+def test_readme_commands_work_as_typed_without_an_active_venv():
+    """A new user types them straight after the install command: no `build-deck` on PATH."""
+    readme = (ROOT / "README.md").read_text()
+    typed = re.findall(r"^\$ (.*)$", readme, re.MULTILINE)
+    assert len(typed) >= 5
+    assert [line for line in typed if not line.startswith(".venv/bin/build-deck")] == []
