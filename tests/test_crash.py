@@ -103,6 +103,7 @@ def _check_and_restore(deck: dict) -> str:
     return "/".join(state)
 
 
+@pytest.mark.slow
 def test_killed_at_random_moments(deck: dict):
     rng = random.Random(14_02_1950)
     seconds = deck["seconds"]
@@ -117,6 +118,7 @@ def test_killed_at_random_moments(deck: dict):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["package", "ledger"])
 def test_killed_while_writing(deck: dict, target: str):
     folder = deck["root"] / "out" if target == "package" else deck["root"]

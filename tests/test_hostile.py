@@ -295,6 +295,7 @@ def _indent(text: str, by: int) -> str:
     return "\n".join(" " * by + line for line in text.splitlines())
 
 
+@pytest.mark.slow
 def test_fifty_megabyte_card_file_builds_in_bounded_time_and_memory(tmp_path: Path):
     # 50 cards of 1 MB each: a 50 MB file parsed, validated, rendered and packaged in one process.
     # Plain prose, so it measures the build rather than markdown-it (which renders ~1 MB/s).
