@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import DECK_ID, MP3, PNG, import_package, note_for
+from helpers import DECK_ID, MP3, PNG, import_package, note_for
 
 from build_deck import cli
 from deckbuilder.notes import guid_for

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixture_deck import CARDS_YAML, write_deck
+from helpers import MEDIA_CARDS_YAML, write_media_deck
 
 from build_deck import cli
 from deckbuilder import DeckError
@@ -29,7 +29,7 @@ def _run(args: list[str], cwd: Path):
 
 
 def test_check_passes_on_a_good_deck_and_writes_nothing(tmp_path):
-    cards_dir, media_dir = write_deck(tmp_path)
+    cards_dir, media_dir = write_media_deck(tmp_path)
     before = _files(tmp_path)
     result = _run(["check", "--cards", str(cards_dir), "--media", str(media_dir)], tmp_path)
     assert result.exit_code == 0, result.output
@@ -39,10 +39,11 @@ def test_check_passes_on_a_good_deck_and_writes_nothing(tmp_path):
 
 
 def test_check_reports_updates_after_a_build(tmp_path):
-    cards_dir, media_dir = write_deck(tmp_path)
+    cards_dir, media_dir = write_media_deck(tmp_path)
     args = ["--cards", str(cards_dir), "--media", str(media_dir)]
     assert _run(["build", *args], tmp_path).exit_code == 0
-    (cards_dir / "facts.yaml").write_text(CARDS_YAML.replace("Thirty", "Thirty years"), "utf-8")
+    edited = MEDIA_CARDS_YAML.replace("Thirty", "Thirty years")
+    (cards_dir / "facts.yaml").write_text(edited, "utf-8")
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     result = _run(["check", *args], tmp_path)
     assert result.exit_code == 0, result.output
@@ -51,25 +52,25 @@ def test_check_reports_updates_after_a_build(tmp_path):
 
 
 BAD_CARDS = [
-    (CARDS_YAML.replace("    back: Thirty", "    bakc: Thirty"),
+    (MEDIA_CARDS_YAML.replace("    back: Thirty", "    bakc: Thirty"),
      ["cards/facts.yaml:20:5: card 'term-years': unknown key 'bakc' (did you mean 'back'?)",
       "cards/facts.yaml:18:5: card 'term-years': has no 'back'"]),
-    (CARDS_YAML.replace("image: map.png", "image: mapp.png"),
+    (MEDIA_CARDS_YAML.replace("image: map.png", "image: mapp.png"),
      ["cards/facts.yaml:8:5: card 'signing-date': image 'mapp.png' not found in media "
       "(did you mean 'map.png'?)"]),
-    (CARDS_YAML.replace("sources: [treaty]", "sources: [treaty-text]"),
+    (MEDIA_CARDS_YAML.replace("sources: [treaty]", "sources: [treaty-text]"),
      ["cards/facts.yaml:9:5: card 'signing-date': unknown source 'treaty-text': define it "
       "under 'sources' in deck.yaml (did you mean 'treaty'?)"]),
-    (CARDS_YAML.replace("    extra: Stalin", "    front: Who?\n    extra: Stalin"),
+    (MEDIA_CARDS_YAML.replace("    extra: Stalin", "    front: Who?\n    extra: Stalin"),
      ["cards/facts.yaml:12:5: card 'signers': has both 'front'/'back' and 'cloze'; a card is "
       "either basic or cloze"]),
-    (CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow"),
+    (MEDIA_CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow"),
      ["cards/facts.yaml:13:5: card 'signers': a cloze deletion is not closed: write "
       "{{c1::text}}"]),
-    (CARDS_YAML.replace("id: term-years", "id: signers"),
+    (MEDIA_CARDS_YAML.replace("id: term-years", "id: signers"),
      ["cards/facts.yaml:18:5: card 'signers': duplicate id; first used at "
       "cards/facts.yaml:12:5"]),
-    (CARDS_YAML.replace("reverse: true", "reverse: yes please"),
+    (MEDIA_CARDS_YAML.replace("reverse: true", "reverse: yes please"),
      ["cards/facts.yaml:7:5: card 'signing-date': 'reverse' must be true or false, not "
       "'yes please'"]),
 ]
@@ -77,7 +78,7 @@ BAD_CARDS = [
 
 @pytest.mark.parametrize(("cards_yaml", "messages"), BAD_CARDS)
 def test_check_fails_with_the_same_messages_as_build(tmp_path, cards_yaml, messages):
-    write_deck(tmp_path, cards_yaml)
+    write_media_deck(tmp_path, cards_yaml)
     args = ["--cards", "cards", "--media", "media"]
     before = _files(tmp_path)
     checked = _run(["check", *args], tmp_path)
@@ -94,7 +95,7 @@ def test_check_fails_with_the_same_messages_as_build(tmp_path, cards_yaml, messa
 
 @pytest.mark.parametrize(("cards_yaml", "messages"), BAD_CARDS)
 def test_prepare_raises_the_messages_check_prints(tmp_path, cards_yaml, messages, monkeypatch):
-    write_deck(tmp_path, cards_yaml)
+    write_media_deck(tmp_path, cards_yaml)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DeckError) as raised:
         prepare(Path("cards"), Path("media"))
@@ -102,10 +103,10 @@ def test_prepare_raises_the_messages_check_prints(tmp_path, cards_yaml, messages
 
 
 def test_check_catches_a_card_removed_since_the_last_build(tmp_path):
-    cards_dir, media_dir = write_deck(tmp_path)
+    cards_dir, media_dir = write_media_deck(tmp_path)
     args = ["--cards", str(cards_dir), "--media", str(media_dir)]
     assert _run(["build", *args], tmp_path).exit_code == 0
-    without = CARDS_YAML[: CARDS_YAML.index("  - id: term-years")]
+    without = MEDIA_CARDS_YAML[: MEDIA_CARDS_YAML.index("  - id: term-years")]
     (cards_dir / "facts.yaml").write_text(without, "utf-8")
     result = _run(["check", *args], tmp_path)
     assert result.exit_code == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import import_package
+from helpers import import_package
 
 from build_deck import cli
 

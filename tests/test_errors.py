@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from conftest import DECK_YAML
+from helpers import DECK_YAML
 
 from build_deck import cli
 from deckbuilder.cards import load_deck

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import (
+from helpers import (
     GOOD_CARDS,
     active_content,
     anki_collection,

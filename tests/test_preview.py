@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixture_deck import CARD_COUNT, CARD_IDS, CARDS_YAML, TAGS, write_deck
+from helpers import MEDIA_CARD_COUNT, MEDIA_CARD_IDS, MEDIA_CARDS_YAML, MEDIA_TAGS, write_media_deck
 
 from build_deck import cli
 from deckbuilder.build import build
@@ -57,20 +57,20 @@ def test_render_template(template, expected):
 
 def test_preview_renders_every_card_exactly_as_anki_does(tmp_path):
     """The renderer against Anki's own: import the package, render each card in Anki."""
-    tricky = CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, *the* \\\"Kremlin\\\" & É}}")
-    assert _compare_with_anki(tmp_path, tricky) == CARD_COUNT
+    tricky = MEDIA_CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, *the* \\\"Kremlin\\\" & É}}")
+    assert _compare_with_anki(tmp_path, tricky) == MEDIA_CARD_COUNT
 
 
 def test_preview_renders_nested_cloze_deletions_as_anki_does(tmp_path):
-    nested = CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, in the {{c4::Kremlin}}}}")
-    assert _compare_with_anki(tmp_path, nested) == CARD_COUNT + 1
+    nested = MEDIA_CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, in the {{c4::Kremlin}}}}")
+    assert _compare_with_anki(tmp_path, nested) == MEDIA_CARD_COUNT + 1
 
 
 def _compare_with_anki(tmp_path, cards_yaml: str) -> int:
     from anki.collection import Collection, ImportAnkiPackageRequest
     from anki.import_export_pb2 import ImportAnkiPackageOptions
 
-    cards_dir, media_dir = write_deck(tmp_path, cards_yaml)
+    cards_dir, media_dir = write_media_deck(tmp_path, cards_yaml)
     result = build(cards_dir, media_dir, tmp_path / "deck.apkg", now=1_700_000_000)
     col = Collection(str(tmp_path / "collection.anki2"))
     try:
@@ -100,14 +100,14 @@ def _with_sound(text: str, tags) -> str:
 
 
 def test_preview_page_embeds_media_and_the_package_css(tmp_path):
-    cards_dir, media_dir = write_deck(tmp_path)
+    cards_dir, media_dir = write_media_deck(tmp_path)
     page = preview(cards_dir, media_dir).html
     assert CSS in page
     assert "[sound:" not in page
     assert re.findall(r'<img src="([^"]{0,22})', page) == ["data:image/png;base64,"] * 2
     assert page.count('<audio class="pv-audio" controls preload="metadata" '
                       'src="data:audio/wav;base64,') == 3  # the answers of three cloze cards
-    assert page.count('class="pv-card"') == CARD_COUNT
+    assert page.count('class="pv-card"') == MEDIA_CARD_COUNT
     assert "Source: <a href=\"https://example.org/treaty\">The <em>Treaty</em> text</a>" in page
     assert '<span class="cloze" data-cloze="Vyshinsky" data-ordinal="2">[Soviet FM]</span>' in page
 
@@ -115,7 +115,7 @@ def test_preview_page_embeds_media_and_the_package_css(tmp_path):
 # --- the command ----------------------------------------------------------------------------
 
 def test_preview_cli_writes_the_page_to_dist(tmp_path, monkeypatch):
-    write_deck(tmp_path)
+    write_media_deck(tmp_path)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["preview"])
     assert result.exit_code == 0, result.output
@@ -125,7 +125,7 @@ def test_preview_cli_writes_the_page_to_dist(tmp_path, monkeypatch):
 
 
 def test_preview_cli_fails_like_check_on_bad_cards(tmp_path, monkeypatch):
-    write_deck(tmp_path, CARDS_YAML.replace("image: map.png", "image: mapp.png"))
+    write_media_deck(tmp_path, MEDIA_CARDS_YAML.replace("image: map.png", "image: mapp.png"))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["preview", "-o", "out.html"])
     assert result.exit_code == 1
@@ -157,7 +157,7 @@ def _selftest(page: Path, query: str) -> dict:
 
 @pytest.fixture
 def page(tmp_path) -> Path:
-    cards_dir, media_dir = write_deck(tmp_path)
+    cards_dir, media_dir = write_media_deck(tmp_path)
     path = tmp_path / "preview.html"
     path.write_text(preview(cards_dir, media_dir).html, "utf-8")
     return path
@@ -167,9 +167,10 @@ def page(tmp_path) -> Path:
 def test_page_in_chromium_shows_every_card_with_media_and_no_errors(page):
     result = _selftest(page, "tag=people")
     assert result["errors"] == []
-    assert result["notes"] == list(CARD_IDS)
+    assert result["notes"] == list(MEDIA_CARD_IDS)
     assert result["cards"] == EXPECTED_CARDS
-    assert result["expected"] == {"notes": 3, "cards": CARD_COUNT, "ids": list(CARD_IDS)}
+    assert result["expected"] == {"notes": 3, "cards": MEDIA_CARD_COUNT,
+                                  "ids": list(MEDIA_CARD_IDS)}
     assert len(result["images"]) == 2
     for image in result["images"]:
         assert image == {"card": "signing-date", "complete": True, "width": 40, "embedded": True}
@@ -186,7 +187,7 @@ def test_page_in_chromium_shows_every_card_with_media_and_no_errors(page):
 def test_page_in_chromium_filters_by_tag_and_text(page):
     result = _selftest(page, "tag=history&q=THIRTY")
     assert result["errors"] == []
-    everything = [card_id for card_id in CARD_IDS if "history" in TAGS[card_id]]
+    everything = [card_id for card_id in MEDIA_CARD_IDS if "history" in MEDIA_TAGS[card_id]]
     assert [f["visible"] for f in result["filters"]] == [everything, ["term-years"]]
     assert result["filters"][1]["counter"] == "1 of 3 notes"
 
@@ -194,7 +195,7 @@ def test_page_in_chromium_filters_by_tag_and_text(page):
 @needs_chromium
 def test_page_in_chromium_reports_a_broken_image(tmp_path):
     """The self-test can fail: an image file Chromium cannot decode shows as width 0."""
-    cards_dir, media_dir = write_deck(tmp_path)
+    cards_dir, media_dir = write_media_deck(tmp_path)
     (media_dir / "map.png").write_bytes(b"not a PNG at all")
     path = tmp_path / "broken.html"
     path.write_text(preview(cards_dir, media_dir).html, "utf-8")

@@ -9,16 +9,15 @@ import unicodedata
 from pathlib import Path
 
 import yaml
+from helpers import DECK_ID, anki_collection, notes_by_guid, visible_text, write_deck
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from support import anki_collection, notes_by_guid, visible_text, write_deck
 
 from deckbuilder import DeckError
 from deckbuilder.build import build
 from deckbuilder.notes import guid_for
 from deckbuilder.render import markdown
 
-DECK_ID = 424242
 ANKI = settings(max_examples=30, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -181,7 +180,7 @@ _valid_card = st.one_of(
     st.fixed_dictionaries({"id": _ids, "front": _word, "back": _word},
                           optional={"reverse": st.booleans(), "notes": _word, "tags": _tags,
                                     "image": st.just("a.png"), "audio": st.just("a.mp3"),
-                                    "sources": st.just(["ref"]), "retired": st.booleans()}),
+                                    "sources": st.just(["treaty-text"]), "retired": st.booleans()}),
     st.fixed_dictionaries({"id": _ids, "cloze": _word.map(lambda w: f"{{{{c1::{w}}}}}")},
                           optional={"extra": _word, "tags": _tags}))
 _raw_cards = st.lists(st.one_of(_valid_card, _valid_card, _any_card), max_size=4)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import PNG, import_package, note_for
+from helpers import PNG, import_package, note_for
 
 from build_deck import cli
 from deckbuilder.build import build as core_build

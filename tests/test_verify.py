@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixture_deck import CARD_COUNT, CARD_IDS, CARDS_YAML, write_deck
+from helpers import MEDIA_CARD_COUNT, MEDIA_CARD_IDS, MEDIA_CARDS_YAML, write_media_deck
 
 from build_deck import cli
 from deckbuilder.build import build
@@ -21,7 +21,7 @@ NOW = 1_700_000_000
 
 @pytest.fixture
 def built(tmp_path) -> Path:
-    cards_dir, media_dir = write_deck(tmp_path)
+    cards_dir, media_dir = write_media_deck(tmp_path)
     return build(cards_dir, media_dir, tmp_path / "dist" / "test-deck.apkg", now=NOW).output
 
 
@@ -57,11 +57,11 @@ def _rewrite(package: Path, out: Path, drop: str | None = None, keep_manifest: b
 def test_verify_passes_on_a_good_package(built):
     report = verify(built)
     assert report.problems == []
-    assert (report.notes, report.cards, report.media) == (len(CARD_IDS), CARD_COUNT, 2)
+    assert (report.notes, report.cards, report.media) == (len(MEDIA_CARD_IDS), MEDIA_CARD_COUNT, 2)
 
 
 def test_verify_cli_defaults_to_the_last_build(tmp_path, monkeypatch):
-    cards_dir, media_dir = write_deck(tmp_path)
+    cards_dir, media_dir = write_media_deck(tmp_path)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     assert runner.invoke(cli, ["--cards", "cards", "--media", "media"]).exit_code == 0
@@ -136,9 +136,9 @@ def test_verify_fails_on_notes_sharing_a_guid(built, tmp_path):
 
 
 def test_verify_fails_on_duplicate_fronts(tmp_path):
-    twin = CARDS_YAML.replace("For how many years was the treaty concluded?",
+    twin = MEDIA_CARDS_YAML.replace("For how many years was the treaty concluded?",
                               "When was the treaty signed?")
-    cards_dir, media_dir = write_deck(tmp_path, twin)
+    cards_dir, media_dir = write_media_deck(tmp_path, twin)
     package = build(cards_dir, media_dir, tmp_path / "twin.apkg", now=NOW).output
     report = verify(package, card_ids_from_ledger(tmp_path / "cards.lock"))
     assert [p.message for p in report.problems] == [

@@ -1,0 +1,282 @@
+"""What the tests share: the one small test deck, writing decks, building them, importing them
+into a real Anki collection, and reading HTML as a browser would."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import struct
+import textwrap
+import wave
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from build_deck import cli
+
+# A real, tiny PNG (1x1) and a real, tiny MP3 frame header are enough for Anki's media store.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1e3a40000000049454e44ae426082")
+MP3 = bytes.fromhex("fffb9064") + bytes(413)
+
+DECK_ID = 1234567890
+DECK_YAML = f"""\
+name: Test Treaty Deck
+id: {DECK_ID}
+description: A small deck for tests.
+sources:
+  treaty-text:
+    title: English text of the treaty
+    url: https://example.org/treaty
+  westad:
+    title: "*Brothers in Arms* (1998)"
+"""
+
+CARDS_YAML = """\
+tags: [treaty::dates]
+cards:
+  - id: signing-date
+    front: When was the treaty signed?
+    back: 14 February 1950, in **Moscow**
+    reverse: true
+    sources: [treaty-text]
+  - id: signatories
+    front: Who signed the treaty?
+    back: Zhou Enlai and Andrey Vyshinsky
+    notes: Stalin and Mao attended.
+    sources: [treaty-text, westad]
+    tags: [treaty::people]
+    image: timeline.png
+  - id: article-three
+    cloze: "Neither party joins any {{c1::alliance}} directed against the {{c2::other}}."
+    extra: Article 3.
+    sources: [treaty-text]
+  - id: chinese-name
+    front: The treaty's Chinese name
+    back: 中苏友好同盟互助条约
+    audio: name.mp3
+    sources: [treaty-text]
+"""
+
+GOOD_CARDS = """\
+cards:
+  - id: good-one
+    front: What is kept when a build fails?
+    back: The previous package and ledger
+"""
+
+
+# The test deck's variant with media a browser decodes (a 40x24 PNG, a 0.2 s WAV), a cloze hint
+# and a tag hierarchy, for the preview page and verify; written by write_media_deck.
+MEDIA_DECK_YAML = """\
+# yaml-language-server: $schema=../deckbuilder/deck.schema.json
+name: Test Deck
+id: 1234567890
+description: A *small* deck for the tests.
+sources:
+  treaty:
+    title: The *Treaty* text
+    url: https://example.org/treaty
+"""
+
+MEDIA_CARDS_YAML = """\
+# yaml-language-server: $schema=../deckbuilder/cards.schema.json
+tags: [history]
+cards:
+  - id: signing-date
+    front: When was the treaty signed?
+    back: 14 February 1950
+    reverse: true
+    image: map.png
+    sources: [treaty]
+    tags: [dates]
+
+  - id: signers
+    cloze: "{{c1::Zhou Enlai}} and {{c2::Vyshinsky::Soviet FM}} signed it in {{c3::Moscow}}."
+    extra: Stalin and Mao looked on.
+    audio: chime.wav
+    tags: [people::leaders]
+
+  - id: term-years
+    front: For how many years was the treaty concluded?
+    back: Thirty
+    notes: It lapsed in **1980**.
+"""
+
+# What the cards above make, for tests that count.
+MEDIA_CARD_IDS = ("signing-date", "signers", "term-years")
+MEDIA_CARD_COUNT = 2 + 3 + 1
+MEDIA_TAGS = {"signing-date": {"history", "dates"}, "signers": {"history", "people::leaders"},
+        "term-years": {"history"}}
+
+
+def write_deck(root: Path, files: dict[str, str | bytes] | None = None,
+               media: dict[str, bytes] | None = None,
+               deck_yaml: str = DECK_YAML) -> tuple[Path, Path]:
+    """cards/ (deck.yaml plus files) and media/ under root: by default, the test deck.
+
+    Returns (cards_dir, media_dir) as absolute paths.
+    """
+    if files is None:
+        files = {"treaty.yaml": CARDS_YAML}
+        media = {"timeline.png": PNG, "name.mp3": MP3, **(media or {})}
+    cards, media_dir = root / "cards", root / "media"
+    cards.mkdir(parents=True, exist_ok=True)
+    media_dir.mkdir(exist_ok=True)
+    (cards / "deck.yaml").write_text(deck_yaml, encoding="utf-8")
+    for name, content in files.items():
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        (cards / name).write_bytes(data)
+    for name, data in (media or {}).items():
+        (media_dir / name).write_bytes(data)
+    return cards.resolve(), media_dir.resolve()
+
+
+class DeckDir:
+    """A deck on disk: cards/, media/ and the ledger beside them, under one root."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.cards = root / "cards"
+        self.media = root / "media"
+        self.ledger = root / "cards.lock"
+        self.output = root / "dist" / "deck.apkg"
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.cards / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        path = self.cards / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {name}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    def args(self, *extra: str) -> list[str]:
+        return ["--cards", str(self.cards), "--media", str(self.media), "-o", str(self.output),
+                *extra]
+
+
+def build_args(root: Path, output: Path | None = None, ledger: Path | None = None) -> list[str]:
+    return ["build", "--cards", str(root / "cards"), "--media", str(root / "media"),
+            "-o", str(output or root / "dist" / "deck.apkg"),
+            "--ledger", str(ledger or root / "cards.lock"), "--quiet"]
+
+
+def run_build(root: Path, output: Path | None = None, ledger: Path | None = None):
+    return CliRunner().invoke(cli, build_args(root, output, ledger))
+
+
+@contextlib.contextmanager
+def anki_collection(package: Path, folder: Path):
+    """A fresh Anki collection in folder with the package imported (default import options)."""
+    from anki.collection import (
+        Collection,
+        ImportAnkiPackageOptions,
+        ImportAnkiPackageRequest,
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    col = Collection(str(folder / "collection.anki2"))
+    try:
+        col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(package), options=ImportAnkiPackageOptions()))
+        yield col
+    finally:
+        col.close()
+
+
+def notes_by_guid(col) -> dict:
+    return {note.guid: note for note in (col.get_note(nid) for nid in col.find_notes(""))}
+
+
+def imported_note(col, card_id: str, deck_id: int = DECK_ID):
+    from deckbuilder.notes import guid_for
+
+    return notes_by_guid(col)[guid_for(deck_id, card_id)]
+
+
+class _ActiveContent(HTMLParser):
+    """Collects what a browser would run in some HTML: script elements, on* handlers, js: URLs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "iframe", "object", "embed"):
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            url = "".join((value or "").split()).lower()
+            if name.startswith("on") or url.startswith(("javascript:", "vbscript:", "data:text")):
+                self.found.append(f"<{tag} {name}={value!r}>")
+
+
+def active_content(html_text: str) -> list[str]:
+    parser = _ActiveContent()
+    parser.feed(html_text)
+    parser.close()
+    return parser.found
+
+
+def visible_text(html_text: str) -> str:
+    """What a reader sees of some HTML: styles and inline tags dropped, other tags a space,
+    entities decoded, spaces collapsed."""
+    from deckbuilder.render import plain_text
+
+    html_text = re.sub(r"<style>.*?</style>", "", html_text, flags=re.DOTALL)
+    return plain_text(re.sub(r"</?(?:a|b|code|em|i|span|strong)\b[^>]*>", "", html_text))
+
+
+def import_package(col, package: Path):
+    """Import with Anki's default options, as the desktop import dialog does."""
+    from anki.collection import ImportAnkiPackageRequest
+    from anki.import_export_pb2 import ImportAnkiPackageOptions
+
+    return col.import_anki_package(ImportAnkiPackageRequest(
+        package_path=str(package), options=ImportAnkiPackageOptions())).log
+
+
+def note_for(col, card_id: str, deck_id: int = DECK_ID):
+    """The collection's note for a card id, found by the guid the builder gives it."""
+    from deckbuilder.notes import guid_for
+
+    guid = guid_for(deck_id, card_id)
+    found = [n for n in map(col.get_note, col.find_notes("")) if n.guid == guid]
+    assert len(found) == 1, f"{len(found)} notes for card {card_id!r}"
+    return found[0]
+
+
+def png_bytes(width: int = 40, height: int = 24,
+              rgb: tuple[int, int, int] = (26, 95, 180)) -> bytes:
+    """A valid, solid-colour RGB PNG."""
+    row = b"\x00" + bytes(rgb) * width
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
+def write_wav(path: Path, seconds: float = 0.2) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(bytes([128]) * int(8000 * seconds))
+
+
+def write_media_deck(root: Path, cards_yaml: str = MEDIA_CARDS_YAML,
+                     deck_yaml: str = MEDIA_DECK_YAML) -> tuple[Path, Path]:
+    """The media variant of the test deck under root: (cards_dir, media_dir), absolute."""
+    cards_dir, media_dir = write_deck(root, {"facts.yaml": cards_yaml},
+                                      {"map.png": png_bytes()}, deck_yaml)
+    write_wav(media_dir / "chime.wav")
+    return cards_dir, media_dir
