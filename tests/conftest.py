@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import DeckDir, write_deck
+from helpers import GOOD_CARDS, MP3, PNG, BuiltDeck, DeckDir, run_build, write_deck
 from hypothesis import settings
 
 # CI must not fail on an example no earlier run tried: there, property tests draw the same
@@ -33,3 +33,12 @@ def collection(tmp_path: Path):
     col = Collection(str(folder / "collection.anki2"))
     yield col
     col.close()
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> BuiltDeck:
+    write_deck(tmp_path, {"good.yaml": GOOD_CARDS}, {"timeline.png": PNG, "name.mp3": MP3})
+    result = run_build(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dist" / "deck.apkg").is_file() and (tmp_path / "cards.lock").is_file()
+    return BuiltDeck(tmp_path)

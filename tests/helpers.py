@@ -9,6 +9,7 @@ import struct
 import textwrap
 import wave
 import zlib
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -280,3 +281,23 @@ def write_media_deck(root: Path, cards_yaml: str = MEDIA_CARDS_YAML,
                                       {"map.png": png_bytes()}, deck_yaml)
     write_wav(media_dir / "chime.wav")
     return cards_dir, media_dir
+
+
+def card(body: str, card_id: str = "bad") -> str:
+    """A card file with one card; body lines are indented under the card."""
+    lines = "".join(f"    {line}\n" for line in body.splitlines())
+    return f"cards:\n  - id: {card_id}\n{lines}"
+
+
+BASIC = "front: q\nback: a\n"
+
+
+@dataclass
+class BuiltDeck:
+    """A deck built once, with a snapshot of every file in it to compare after a failed build."""
+
+    root: Path
+
+    def snapshot(self) -> dict[str, bytes]:
+        return {str(p.relative_to(self.root)): p.read_bytes()
+                for p in sorted(self.root.rglob("*")) if p.is_file() and "cards" not in p.parts}

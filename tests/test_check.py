@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from helpers import MEDIA_CARDS_YAML, write_media_deck
 
 from build_deck import cli
-from deckbuilder import DeckError
-from deckbuilder.build import prepare
 
 
 def _files(root: Path) -> set[str]:
@@ -49,57 +46,6 @@ def test_check_reports_updates_after_a_build(tmp_path):
     assert result.exit_code == 0, result.output
     assert "would add 0, update 1 and retire 0" in result.output
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
-
-
-BAD_CARDS = [
-    (MEDIA_CARDS_YAML.replace("    back: Thirty", "    bakc: Thirty"),
-     ["cards/facts.yaml:20:5: card 'term-years': unknown key 'bakc' (did you mean 'back'?)",
-      "cards/facts.yaml:18:5: card 'term-years': has no 'back'"]),
-    (MEDIA_CARDS_YAML.replace("image: map.png", "image: mapp.png"),
-     ["cards/facts.yaml:8:5: card 'signing-date': image 'mapp.png' not found in media "
-      "(did you mean 'map.png'?)"]),
-    (MEDIA_CARDS_YAML.replace("sources: [treaty]", "sources: [treaty-text]"),
-     ["cards/facts.yaml:9:5: card 'signing-date': unknown source 'treaty-text': define it "
-      "under 'sources' in deck.yaml (did you mean 'treaty'?)"]),
-    (MEDIA_CARDS_YAML.replace("    extra: Stalin", "    front: Who?\n    extra: Stalin"),
-     ["cards/facts.yaml:12:5: card 'signers': has both 'front'/'back' and 'cloze'; a card is "
-      "either basic or cloze"]),
-    (MEDIA_CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow"),
-     ["cards/facts.yaml:13:5: card 'signers': a cloze deletion is not closed: write "
-      "{{c1::text}}"]),
-    (MEDIA_CARDS_YAML.replace("id: term-years", "id: signers"),
-     ["cards/facts.yaml:18:5: card 'signers': duplicate id; first used at "
-      "cards/facts.yaml:12:5"]),
-    (MEDIA_CARDS_YAML.replace("reverse: true", "reverse: yes please"),
-     ["cards/facts.yaml:7:5: card 'signing-date': 'reverse' must be true or false, not "
-      "'yes please'"]),
-]
-
-
-@pytest.mark.parametrize(("cards_yaml", "messages"), BAD_CARDS)
-def test_check_fails_with_the_same_messages_as_build(tmp_path, cards_yaml, messages):
-    write_media_deck(tmp_path, cards_yaml)
-    args = ["--cards", "cards", "--media", "media"]
-    before = _files(tmp_path)
-    checked = _run(["check", *args], tmp_path)
-    built = _run(["build", *args], tmp_path)
-    assert checked.exit_code == 1, checked.output
-    assert built.exit_code == 1, built.output
-    assert checked.output == built.output
-    for message in messages:
-        assert message in checked.output
-    assert checked.output.startswith("Error: cards/facts.yaml:")
-    assert "nothing was written" in checked.output
-    assert _files(tmp_path) == before
-
-
-@pytest.mark.parametrize(("cards_yaml", "messages"), BAD_CARDS)
-def test_prepare_raises_the_messages_check_prints(tmp_path, cards_yaml, messages, monkeypatch):
-    write_media_deck(tmp_path, cards_yaml)
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(DeckError) as raised:
-        prepare(Path("cards"), Path("media"))
-    assert [m for m in messages if m not in str(raised.value)] == []
 
 
 def test_check_catches_a_card_removed_since_the_last_build(tmp_path):
