@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-CSS = Path(__file__).with_name("card.css").read_text("utf-8")  # no importlib.resources: see cards
+# Read beside this module, not through importlib.resources: see schema.py.
+CSS = Path(__file__).with_name("card.css").read_text("utf-8")
 
 _ANSWER_FOOT = """
 {{#Image}}<div class="figure">{{Image}}</div>{{/Image}}
