@@ -488,6 +488,15 @@ def test_no_cloze_deletes_a_trivial_word():
                     f"{_label(card)}: trivial deletion {deletion!r}")
 
 
+def test_no_two_cards_share_a_first_field():
+    # Anki compares a note's first field to find duplicates on import.
+    seen = {}
+    for card in CARDS:
+        first = " ".join(str(card.get("front") or card["cloze"]).lower().split())
+        assert first not in seen, f"{_label(card)} repeats the first field of {seen[first]!r}"
+        seen[first] = card["id"]
+
+
 def test_retired_cards_teach_nothing():
     for card in CARDS:
         if card.get("retired"):
