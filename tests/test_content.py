@@ -66,10 +66,46 @@ SOURCES = {
     "frus-1954": "https://history.state.gov/historicaldocuments/frus1952-54v14p1/d353",
     "wikipedia-1989-summit": "https://en.wikipedia.org/wiki/1989_Sino-Soviet_Summit",
     "garver-2016": None,
+    # Section D (treaty-facts.md D.0), as /work/coord/sources-d.yaml spells them.
+    "cwihp-mao-in-moscow": "https://books.google.com.tw/books?id=j1SFAAAAIAAJ&pg=RA2-PA233",
+    "joint-companies-1950":
+        "https://www.soulun.net/periodical/c283f2e94c1023dca2f78d607637a2e9.html",
+    "khrushchev-speech-1954":
+        "http://marxistleninists.org/Soviet%20Archives/Soviet%20Chienese%20relations/"
+        "1954%20September%2030.htm",
+    "liu-feng-2013": "https://fx361.cc/page/2013/0815/3752182.shtml",
+    "mao-departure-speech-1950": "http://gnmy.net/maoxuan/maoxuan7-e/mswv7_060.htm",
+    "moe-dictionary-tiaoyue": "https://3du.tw/dict/%E6%A2%9D%E7%B4%84",
+    "nsa-ebb-49": "https://nsarchive2.gwu.edu/NSAEBB/NSAEBB49/index2.html",
+    "time-1952-09-29": "http://softbeam.net/txt/time/Time1952/1952-09-29/935737.html",
+    "wikipedia-border-conflict-1969": "https://en.wikipedia.org/wiki/Sino-Soviet_border_conflict",
+    "wikisource-port-arthur-notes-1952":
+        "https://zh.wikisource.org/zh-hans/"
+        "中華人民共和國外交部部長與蘇維埃社會主義共和國聯盟外交部部長"
+        "關於延長共同使用中國旅順口海軍根據地期限的換文",
+    "wiktionary-yue": "https://en.wiktionary.org/wiki/%E7%B4%84",
+    "wilson-border-clash-1969":
+        "https://digitalarchive.wilsoncenter.org/document/"
+        "soviet-report-east-german-leadership-sino-soviet-border-clashes",
+    "wilson-kosygin-zhou-1969":
+        "https://digitalarchive.wilsoncenter.org/document/"
+        "information-about-kosygins-conversation-zhou-enlai-11-september-1969",
+    "wilson-mao-liu-1950-01-25":
+        "https://wilson-center-digital-archive.dvincitest.com/document/"
+        "telegram-mao-zedong-liu-shaoqi",
+    "wilson-vyshinsky-memoranda-1950":
+        "https://wilson-center-digital-archive.dvincitest.com/search?"
+        "f%5B0%5D=topics%3A86502&fo%5B0%5D=86502&page=5",
+    "wilson-zhou-report-1952":
+        "https://wilson-center-digital-archive.dvincitest.com/document/"
+        "report-zhou-enlai-chairman-mao-zedong-and-central-committee-0",
+    "worldjpn-port-arthur-1954": "https://worldjpn.net/documents/texts/JPRU/19541012.D3J.html",
 }
 
-# Errors from reference works (fact sheet section C and the two web-copy errors).
-# Outside misconception cards none of these may appear, in any field.
+# Errors from reference works: fact sheet section C, the two web-copy errors and the
+# errors of section D.9. A card may name one only in its notes, and only if it is a
+# misconception card; no front, back, cloze or extra of any card (retired ones included)
+# may contain one, so the learner never reads an error as a question or an answer.
 FORBIDDEN = [
     r"Tiáoyuè",
     r"16 February 1979",
@@ -84,31 +120,84 @@ FORBIDDEN = [
     r"extended negotiations",
     r"treaty'?s? terms[^.]{0,60}recogni",
     r"allowed China to attack",
+    r"free to attack",
+    r"details (were|had been) (already )?(settled|concluded)",
+    # D.9
+    r"14 February 1951",
+    r"February 14,? 1951",
+    r"Xi Jinping",
+    r"named the United States and Japan",
+    r"Moscow[^.]{0,80}\buntil (the following )?March",
 ]
 
-# Each misconception card: what its answer must state, and the card (outside the
-# misconception tag) that teaches the correct fact on its own.
+# Claims the fact sheet withdrew or narrowed (D.7): no card may make them, not even in
+# its notes.
+NOT_TAUGHT = [
+    r"\bDeng( Xiaoping)? named\b",  # D.57: what Deng named in 1979 is unverified
+    r"\bnamed only Mongolia",
+    # D.53: there were three visits; October 1954 alone is not "the" visit
+    r"Khrushchev's (visit|trip)( to (China|the People's Republic of China))?,? (in )?October 1954",
+    r"border clashes in March 1969",  # D.54: March 1969 is only the start
+]
+
+# Each misconception card: what its answer must state, the error its notes must name,
+# and the card (outside the misconception tag) that teaches the correct fact on its own.
 MISCONCEPTIONS = {
-    "misconception-expiry-1979": (["11 April 1950", "3 April 1979", "11 April 1980"],
-                                  "date-lapse"),
-    "misconception-signed-by-stalin-mao": (["Zhou Enlai", "Andrey Vyshinsky", "attended"],
-                                           "signatories"),
-    "misconception-recognition-by-terms": (["2 October 1949", "annul"],
+    "misconception-expiry-1979": (["April 1980"], r"16 February 1979", "date-lapse"),
+    "misconception-signed-by-stalin-mao": (["Zhou Enlai", "Andrey Vyshinsky"],
+                                           r"signed by Stalin and Mao", "signatories"),
+    "misconception-recognition-by-terms": (["2 October 1949"], r"treaty's terms",
                                            "recognition-before-treaty"),
-    "misconception-liu-negotiated": (["prepared the ground", "Zhou Enlai", "Mao and Stalin"],
+    "misconception-liu-negotiated": (["Mao Zedong", "Zhou Enlai"], r"extended negotiations",
                                      "negotiators"),
-    "misconception-mao-came-to-sign": (["keep the 1945 treaty", "early January 1950"],
+    "misconception-mao-came-to-sign": (["Keep it in force"], r"details were already settled",
                                        "stalin-first-position"),
-    "misconception-same-name": (["Treaty of Friendship and Alliance", "Mutual Assistance"],
+    "misconception-same-name": (["Treaty of Friendship and Alliance"], r"of the same name",
                                 "name-1945-difference"),
-    "misconception-vietnam-war": (["17 February – 16 March 1979", "still in force",
-                                   "11 April 1980"], "in-force-during-vietnam-war"),
-    "misconception-three-conditions-date": (["early 1980s", "December 1979"],
+    "misconception-vietnam-war": (["April 1980"], r"expiry in 1979",
+                                  "in-force-during-vietnam-war"),
+    "misconception-three-conditions-date": (["December 1979"], r"expired in 1979",
                                             "three-obstacles-date"),
-    "misconception-pinyin-tone": (["Tiáoyuē"], "name-pinyin"),
-    "misconception-mao-arrival-12-december": (["16 December 1949"], "date-mao-arrives"),
-    "misconception-ratified-august-1945": (["14 August 1945", "11 April 1950"], "date-in-force"),
+    "misconception-pinyin-tone": (["yuē"], r"Tiáoyuè", "name-pinyin"),
+    "misconception-mao-arrival-12-december": (["16 December 1949"], r"12 December 1949",
+                                              "date-mao-arrives"),
+    "misconception-ratified-august-1945": (["11 April 1950"], r"ratified in August 1945",
+                                           "date-in-force"),
 }
+
+# The terms of the 1950 credit beyond its amount, which FRUS 1950 does not give (fact 16).
+LOAN_TERMS = r"\b1%|rate of interest|interest rate|repaid|repayment|\$60 million|machinery"
+
+# Claims that only some sources carry (fact sheet B and D.7): a card that makes one, in
+# any field, must cite at least one of the sources that say it.
+CLAIM_SOURCES = [
+    # the treaty text and FRUS give only Moscow for 1950; CBS names the Kremlin for 2001
+    (r"Kremlin", {"joint-communique", "cbs-2001-treaty"}),
+    (LOAN_TERMS, {"wilson-stalin-liu-1949"}),
+    (r"yuē", {"wiktionary-yue", "moe-dictionary-tiaoyue"}),  # D.56: the article has the wrong tone
+    (r"11 April 1980", {"washington-post-1979", "liu-feng-2013"}),  # D.51
+    (r"Mikoyan", {"wilson-mao-liu-1950-01-25", "wilson-vyshinsky-memoranda-1950",
+                  "cwihp-mao-in-moscow"}),  # D.52
+    (r"Zhenbao|Damansky", {"wilson-border-clash-1969", "frus-1969",
+                           "wikipedia-border-conflict-1969"}),
+    (r"17 February(?! –| 1979)", {"mao-departure-speech-1950"}),  # D.50
+    (r"29 September(?! 1959)", {"khrushchev-speech-1954"}),  # D.53
+    (r"15 September 1952|formal request", {"wikisource-port-arthur-notes-1952"}),  # D.55
+    (r"16 December 1949", {"mao-telegram-1949", "brothers-in-arms", "mao-departure-speech-1950",
+                           "time-1950-02-27", "spectator-1950-02-17"}),  # facts 20, 50
+    (r"27 March 1950", {"joint-companies-1950", "li-hua-2019", "wikipedia-skoga",
+                        "brothers-in-arms"}),  # facts 17, 38
+]
+
+# Deletions too trivial to be worth a card.
+TRIVIAL_DELETIONS = {"treaty", "the treaty", "ratification", "agreement", "the agreement"}
+
+MAX_ANSWER_WORDS = 20
+YES_NO = re.compile(r"^(Is|Was|Were|Are|Did|Does|Do|Has|Had|Have|Can|Could|Will|Would|"
+                    r"Should|Shall|May|Might|Must)\b")
+DATE_WORDS = re.compile(
+    r"\b(\d{1,4}|January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|to|and|or|from|until|on|in|the|of)\b|[–—\-,.()]", re.IGNORECASE)
 
 TEXT_FIELDS = ("front", "back", "cloze", "extra", "notes")
 CARD_ID = re.compile(r"^[a-z0-9-]+$")
@@ -207,7 +296,8 @@ def test_each_card_is_basic_or_cloze():
 
 
 def test_note_count_is_in_the_planned_range():
-    assert 70 <= len(CARDS) <= 120
+    # 106 first-edition notes, some split or retired; section D's coverage adds more.
+    assert 100 <= len(CARDS) <= 180
 
 
 def test_no_raw_html_in_card_text():
@@ -292,34 +382,127 @@ def test_when_text_formats():
 # Errors are only ever named, never taught
 
 
-def test_no_card_outside_misconceptions_repeats_an_error():
+def test_no_card_shows_an_error_outside_misconception_notes():
     for card in CARDS:
-        if MISCONCEPTION in card["_tags"]:
-            continue
-        text = _text(card)
-        for pattern in FORBIDDEN:
-            assert not re.search(pattern, text, re.IGNORECASE), (
-                f"{_label(card)} repeats an error: {pattern!r}")
+        shown = ("front", "back", "cloze", "extra")
+        if MISCONCEPTION not in card["_tags"]:
+            shown += ("notes",)
+        for field in shown:
+            for pattern in FORBIDDEN:
+                assert not re.search(pattern, str(card.get(field, "")), re.IGNORECASE), (
+                    f"{_label(card)}: {field} shows an error: {pattern!r}")
 
 
-def test_every_misconception_is_named_and_corrected():
+def test_no_card_makes_a_withdrawn_claim():
+    for card in CARDS:
+        for pattern in NOT_TAUGHT:
+            assert not re.search(pattern, _text(card), re.IGNORECASE), (
+                f"{_label(card)} makes a claim the fact sheet withdrew: {pattern!r}")
+
+
+def test_every_misconception_card_names_a_known_error_in_its_notes():
+    errors = [re.compile(p, re.IGNORECASE) for p in FORBIDDEN]
+    for card in CARDS:
+        if MISCONCEPTION in card["_tags"] and not card.get("retired"):
+            assert any(p.search(card.get("notes", "")) for p in errors), (
+                f"{_label(card)}: its notes should name an error listed in FORBIDDEN")
+
+
+def test_first_edition_misconceptions_ask_for_the_truth():
     misconception_cards = {c["id"] for c in CARDS if MISCONCEPTION in c["_tags"]}
-    assert misconception_cards == set(MISCONCEPTIONS)
-    for card_id, (facts, teacher) in MISCONCEPTIONS.items():
+    assert set(MISCONCEPTIONS) <= misconception_cards
+    for card_id, (facts, error, teacher) in MISCONCEPTIONS.items():
         card = BY_ID[card_id]
-        assert card["front"].startswith("Some "), f"{card_id}: name the error as 'Some …'"
-        assert "in fact" in card["back"].lower(), f"{card_id}: say 'In fact …'"
+        assert "front" in card and not card.get("retired"), card_id
+        assert not card["front"].startswith("Some "), f"{card_id}: ask for the true fact"
         for fact in facts:
-            assert fact in card["back"], f"{card_id} should state {fact!r}"
+            assert fact in card["back"], f"{card_id} should answer {fact!r}"
+        notes = card.get("notes", "")
+        assert notes.startswith("Some "), f"{card_id}: name the error in the notes as 'Some …'"
+        assert re.search(error, notes), f"{card_id}: its notes should name {error!r}"
         assert MISCONCEPTION not in BY_ID[teacher]["_tags"], teacher
+        assert not BY_ID[teacher].get("retired"), teacher
 
 
-def test_misconception_cards_each_name_one_known_error():
-    patterns = [re.compile(p, re.IGNORECASE) for p in FORBIDDEN]
-    for card_id in ("misconception-expiry-1979", "misconception-pinyin-tone",
-                    "misconception-mao-arrival-12-december",
-                    "misconception-ratified-august-1945"):
-        assert any(p.search(BY_ID[card_id]["front"]) for p in patterns), card_id
+# Citations carry the claims
+
+
+@pytest.mark.parametrize("pattern, sources", CLAIM_SOURCES, ids=[p for p, _ in CLAIM_SOURCES])
+def test_cards_making_a_claim_cite_a_source_that_carries_it(pattern, sources):
+    makers = [card for card in CARDS if re.search(pattern, _text(card))]
+    assert makers, f"no card makes the claim {pattern!r}: drop it from CLAIM_SOURCES"
+    for card in makers:
+        assert sources & set(card["sources"]), (
+            f"{_label(card)} says {pattern!r} but cites none of {sorted(sources)}")
+
+
+def test_frus_1950_is_not_cited_for_the_terms_of_the_credit():
+    for card in CARDS:
+        if re.search(LOAN_TERMS, _text(card)):
+            assert "frus-1950" not in card["sources"], _label(card)
+
+
+def test_csmonitor_is_cited_only_for_april_1980_or_the_10_april_variant():
+    for card in CARDS:
+        if "csmonitor-1980" in card["sources"]:
+            text = _text(card)
+            assert "April 1980" in text or "10 April" in text, _label(card)
+
+
+# One fact per card, answered in a few words
+
+
+def _words(text: str) -> int:
+    return len(re.sub(r"[*_`]", "", str(text)).split())
+
+
+def _deletions(cloze: str) -> list[str]:
+    return [m.group(1).split("::")[0] for m in re.finditer(r"\{\{c\d+::(.+?)\}\}", cloze)]
+
+
+def test_no_answer_is_longer_than_twenty_words():
+    for card in CARDS:
+        answers = [card["back"]] if "back" in card else _deletions(card["cloze"])
+        for answer in answers:
+            assert _words(answer) <= MAX_ANSWER_WORDS, f"{_label(card)}: {answer!r}"
+
+
+def test_no_yes_no_question():
+    for card in CARDS:
+        for question in re.split(r"(?<=[.?!:])\s+", str(card.get("front", ""))):
+            assert not YES_NO.match(question), f"{_label(card)} asks a yes/no question"
+
+
+def test_no_reverse_card_prompts_with_a_bare_date():
+    for card in CARDS:
+        if card.get("reverse"):
+            rest = DATE_WORDS.sub(" ", str(card["back"])).split()
+            assert len(rest) >= 2, f"{_label(card)}: its reverse prompt is a bare date"
+
+
+def test_no_cloze_deletes_a_trivial_word():
+    for card in CARDS:
+        if "cloze" in card and not card.get("retired"):
+            for deletion in _deletions(card["cloze"]):
+                assert deletion.strip().lower() not in TRIVIAL_DELETIONS, (
+                    f"{_label(card)}: trivial deletion {deletion!r}")
+
+
+def test_no_two_cards_share_a_first_field():
+    # Anki compares a note's first field to find duplicates on import.
+    seen = {}
+    for card in CARDS:
+        first = " ".join(str(card.get("front") or card["cloze"]).lower().split())
+        assert first not in seen, f"{_label(card)} repeats the first field of {seen[first]!r}"
+        seen[first] = card["id"]
+
+
+def test_retired_cards_teach_nothing():
+    for card in CARDS:
+        if card.get("retired"):
+            prompt = card.get("front") or card["cloze"]
+            assert "retired" in prompt.lower(), f"{_label(card)}: say that the card is retired"
+            assert not card.get("reverse"), _label(card)
 
 
 # Names
