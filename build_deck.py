@@ -65,6 +65,7 @@ def cli() -> None:
         build-deck check                    # validate only; writes nothing
         build-deck preview --open           # every card in one offline HTML page
         build-deck verify                   # import the last build into a scratch Anki
+        build-deck changelog                # release notes in Markdown
     """
 
 
@@ -88,6 +89,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
         build-deck build --cards cards --media media -o dist/treaty.apkg
     """
     from deckbuilder.build import build as run_build
+    from deckbuilder.release import correction_tag
 
     with _Progress(enabled=not quiet) as progress:
         result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
@@ -98,11 +100,19 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
                f"{len(result.media)} media files.")
     click.echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
                f"{len(plan.unchanged)} unchanged, {len(plan.retired)} retired.")
+    release = result.deck.version
+    if release and (plan.corrected or plan.renamed):
+        click.echo(f"Version {release}: {len(plan.corrected)} newly corrected (tagged "
+                   f"{correction_tag(release)}), {len(plan.renamed)} renamed.")
+    elif plan.renamed:
+        click.echo(f"{len(plan.renamed)} renamed.")
     if verbose:
         for label, ids in (("new", plan.added), ("updated", plan.updated),
-                           ("retired", plan.retired)):
+                           ("retired", plan.retired), ("corrected", plan.corrected)):
             for card_id in ids:
                 click.echo(f"  {label}: {card_id}")
+        for old, new in plan.renamed:
+            click.echo(f"  renamed: {old} -> {new}")
     replaced = ", ".join(f"'{name}'" for name in plan.replaced_note_types)
     for note_type in plan.new_note_types:
         instead = f" (in place of {replaced})" if replaced else ""
@@ -205,6 +215,50 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
     count = len(report.problems)
     raise click.ClickException("\n".join(str(p) for p in report.problems)
                                + f"\n{count} problem{'s' if count != 1 else ''} found by Anki.")
+
+
+@cli.command(short_help="Print release notes in Markdown, newest release first.")
+@_cards_option
+@_media_option
+@_ledger_option
+@click.option("--since", metavar="VERSION",
+              help="Only the releases after this version (such as 1.0.0).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Markdown to this file instead of printing it.")
+def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since: str | None,
+              output: Path | None) -> None:
+    """Print release notes in Markdown, newest release first.
+
+    For each release recorded in the ledger (the deck's `version` at each build): the cards
+    that are new, corrected (with the reasons), reworded, retired and renamed, each by id and
+    question. The questions come from the cards as they are now; release dates from the git
+    tags v<version>, when the deck is in a git repository.
+
+    \b
+    Example:
+        build-deck changelog
+        build-deck changelog --since 1.0.0 -o dist/CHANGELOG.md
+    """
+    from deckbuilder import ledger as ledger_file
+    from deckbuilder.build import make_notes
+    from deckbuilder.paths import default_ledger
+    from deckbuilder.release import VERSION_RE, git_dates
+    from deckbuilder.release import changelog as write_changelog
+
+    if since is not None and not VERSION_RE.match(since):
+        raise click.BadParameter(f"{since!r} is not a version such as 1.0.0 "
+                                 "(major.minor.patch)", param_hint="--since")
+    ledger = ledger_file.read(ledger_path or default_ledger(cards_dir))
+    made = make_notes(cards_dir, media_dir)
+    dates = git_dates(Path(cards_dir), list(ledger.releases))
+    text = write_changelog(made.deck.name, ledger, made.notes, since, dates)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from deckbuilder.atomic import write_atomically
+
+    write_atomically(output, lambda f: f.write(text.encode("utf-8")))
+    click.echo(f"Wrote {output}.")
 
 
 class _Progress:

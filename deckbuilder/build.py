@@ -99,7 +99,8 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     old = ledger_file.read(ledger_path)
     plan = ledger_file.plan(made.deck, made.notes, note_types, made.media, old, ledger_path,
                             ledger_file.build_time() if now is None else now)
-    return Prepared(made.deck, made.notes, made.media, plan, ledger_path)
+    # The plan's notes: with the tags and identities the ledger gives them (corrections, renames).
+    return Prepared(made.deck, plan.notes, made.media, plan, ledger_path)
 
 
 @_no_cyclic_gc()

@@ -81,6 +81,9 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
     if len(problems.found) > before:
         return None
     _check_references(raw, file, label, problems, context)
+    if raw.get("was") is not None and raw.get("was") == card_id:
+        problems.add(file, *raw.mark("was"), label, "'was' names the card's own id; it is for "
+                     "the id the card had before a rename")
     if len(problems.found) > before or label is None:  # no id is a problem found above
         return None
     shared = context.shared
@@ -91,6 +94,7 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
         reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
         notes=raw.get("notes"), tags=tags, sources=_shared(tuple(raw.get("sources", ())), shared),
         image=raw.get("image"), audio=raw.get("audio"), retired=raw.get("retired", False),
+        correction=raw.get("correction"), was=raw.get("was"),
     )
 
 
@@ -141,7 +145,7 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     if not deck_path.is_file():
         problems.add(display_path(deck_path), message="missing: it names the deck and its "
                      "sources (see README: 'cards/deck.yaml')")
-    name, deck_id, description, sources, marks = read_deck_file(deck_path, problems)
+    name, deck_id, description, sources, marks, version = read_deck_file(deck_path, problems)
     cards: list[Card] = []
     context = _Context(sources, media_dir)
     card_files = [*cards_dir.glob("*.yaml"), *cards_dir.glob("*.yml")]
@@ -161,5 +165,7 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         problems.add(display_path(cards_dir), message="no cards found: add a *.yaml file with "
                      "a 'cards:' list")
     problems.raise_if_any()
+    card_marks = {c.id: (c.file, c.line, c.col) for c in cards
+                  if c.was is not None or c.correction is not None}
     return Deck(name, deck_id, description, sources, cards, cards_dir, media_dir,
-                context.media, marks)
+                context.media, marks, version, card_marks)

@@ -1,4 +1,4 @@
-"""Reading YAML files, and deck.yaml: the deck's name, id, description and sources."""
+"""Reading YAML files, and deck.yaml: the deck's name, id, version, description and sources."""
 
 from __future__ import annotations
 
@@ -31,16 +31,17 @@ def read_yaml(path: Path, problems: Problems) -> object:
 
 
 def read_deck_file(path: Path, problems: Problems
-                    ) -> tuple[str, int, str, dict[str, Source], dict[str, tuple[int, int]]]:
+                    ) -> tuple[str, int, str, dict[str, Source], dict[str, tuple[int, int]],
+                               str | None]:
     file = display_path(path)
     data = read_yaml(path, problems)
     if data is None:
         if path.exists() and not problems.found:
             problems.add(file, 1, message="the file is empty; it needs at least 'name' and 'id'")
-        return "", 0, "", {}, {}
+        return "", 0, "", {}, {}, None
     if not isinstance(data, yamlfile.Mapping):
         problems.add(file, 1, message=f"must be a mapping of deck settings, not {type_name(data)}")
-        return "", 0, "", {}, {}
+        return "", 0, "", {}, {}, None
     check_keys(data, DECK_KEYS, problems, file, where=" in deck.yaml")
     for key in ("name", "id"):
         if key not in data:
@@ -71,5 +72,7 @@ def read_deck_file(path: Path, problems: Problems
     deck_id = int(deck_id) if isinstance(deck_id, str) and deck_id.isdigit() else 0
     description = data.get("description")
     description = description if isinstance(description, str) else ""
-    marks = {key: data.mark(key) for key in ("name", "id")}
-    return name.strip(), deck_id, description, sources, marks
+    version = data.get("version")
+    version = version if isinstance(version, str) else None  # a wrong one is reported above
+    marks = {key: data.mark(key) for key in ("name", "id", "version")}
+    return name.strip(), deck_id, description, sources, marks, version

@@ -10,15 +10,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import Problems, display_path
+from .errors import Problems, did_you_mean, display_path
 from .media import MediaFile
 from .model import Deck
 from .notes import Note
 from .notetypes import NoteType
 from .paths import DECK_FILE
+from .release import CHANGE_KINDS, CORRECTED, NEW, RETIRED, REWORDED, correction_tag, version_key
 
 _HEADER = (
     "# build-deck ledger: written by every build; commit it with your cards.\n"
@@ -46,6 +47,23 @@ class NoteTypeEntry:
     templates: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Change:
+    """What a release did to one card: new, corrected (with the reason), reworded or retired."""
+
+    version: str
+    card_id: str  # the card's id in that release
+    kind: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Rename:
+    old: str
+    new: str
+    version: str  # "" when the deck had no version
+
+
 @dataclass
 class Ledger:
     deck_id: int = 0
@@ -54,17 +72,47 @@ class Ledger:
     cards: dict[str, CardEntry] = field(default_factory=dict)
     note_types: dict[int, NoteTypeEntry] = field(default_factory=dict)
     media: dict[str, str] = field(default_factory=dict)  # name in cards -> name in the package
+    releases: dict[str, int] = field(default_factory=dict)  # version -> its first build's time
+    changes: dict[tuple[str, str], Change] = field(default_factory=dict)  # (version, card id)
+    renames: dict[str, Rename] = field(default_factory=dict)  # by former id
+
+    def former_ids(self, card_id: str) -> list[str]:
+        """The ids a card had before, latest first (renames form a chain)."""
+        by_new = {r.new: r.old for r in self.renames.values()}
+        found: list[str] = []
+        while card_id in by_new and by_new[card_id] not in found:
+            card_id = by_new[card_id]
+            found.append(card_id)
+        return found
+
+    def origin(self, card_id: str) -> str:
+        """The id a card's note takes its identity (guid) from: its first id."""
+        formers = self.former_ids(card_id)
+        return formers[-1] if formers else card_id
+
+    def corrections(self, card_ids: list[str]) -> list[Change]:
+        """The corrections recorded for a card under any of its ids, oldest release first."""
+        wanted = set(card_ids)
+        found = [c for c in self.changes.values() if c.kind == CORRECTED and c.card_id in wanted]
+        return sorted(found, key=lambda c: version_key(c.version))
 
 
 @dataclass
 class Plan:
-    """What a re-import of the new package will do, and the ledger that goes with it."""
+    """What a re-import of the new package will do, and the ledger that goes with it.
+
+    `notes` are the notes to write: those given, with the tags and identity the ledger adds
+    (a correction tag, a former id's guid).
+    """
 
     ledger: Ledger
+    notes: list[Note] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)  # newly corrected in this build
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new) in this build
     new_note_types: list[NoteType] = field(default_factory=list)
     replaced_note_types: list[str] = field(default_factory=list)
 
@@ -114,6 +162,15 @@ def read(path: Path) -> Ledger:
                 ledger.note_types[entry.id] = entry
             elif kind == "media":
                 ledger.media[parts[1]] = parts[2]
+            elif kind == "release":
+                ledger.releases[parts[1]] = int(parts[2])
+            elif kind == "change":
+                change = Change(parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else "")
+                if change.kind not in CHANGE_KINDS:
+                    raise ValueError(change.kind)
+                ledger.changes[change.version, change.card_id] = change
+            elif kind == "rename":
+                ledger.renames[parts[1]] = Rename(parts[1], parts[2], parts[3])
             else:
                 raise ValueError(kind)
         except (IndexError, ValueError):
@@ -136,6 +193,14 @@ def lines(ledger: Ledger) -> Iterator[str]:
         card = ledger.cards[card_id]
         retired = "\tretired" if card.retired else ""
         yield f"card\t{card_id}\t{card.digest}\t{card.mod}\t{card.kind}{retired}\n"
+    for version in sorted(ledger.releases, key=version_key):
+        yield f"release\t{version}\t{ledger.releases[version]}\n"
+    for change in sorted(ledger.changes.values(),
+                         key=lambda c: (version_key(c.version), c.card_id)):
+        reason = f"\t{change.reason}" if change.reason else ""
+        yield f"change\t{change.version}\t{change.card_id}\t{change.kind}{reason}\n"
+    for rename in sorted(ledger.renames.values(), key=lambda r: r.old):
+        yield f"rename\t{rename.old}\t{rename.new}\t{rename.version}\n"
 
 
 def _next_mod(previous: int | None, now: int) -> int:
@@ -159,7 +224,12 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                      f"the deck name was '{old.deck_name}' in the last build; it is fixed once "
                      "released, because Anki matches decks by name and would split the deck "
                      "in two. Put the old name back")
-    new = Ledger(deck.id, deck.name, old.created or now)
+    version = deck.version or ""
+    _check_version(version, old, deck, deck_file, problems)
+    new = Ledger(deck.id, deck.name, old.created or now, releases=dict(old.releases),
+                 changes=dict(old.changes), renames=dict(old.renames))
+    if version and version not in new.releases:
+        new.releases[version] = now
     result = Plan(new)
 
     for note_type in note_types:
@@ -184,34 +254,155 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
     result.replaced_note_types = [e.name for i, e in sorted(old.note_types.items())
                                   if i not in current_ids]
 
+    previous = _renames(deck, notes, old, new, version, file, problems, result)
     for note in notes:
-        last = old.cards.get(note.card_id)
-        digest = note.digest()
+        card_id = note.card_id
+        last = old.cards.get(previous.get(card_id, card_id))
         kind = "cloze" if note.note_type.is_cloze else "basic"
         if last and last.kind and last.kind != kind:
-            problems.add(file, last.line, 1, note.card_id,
+            problems.add(file, last.line, 1, card_id,
                          f"was a {last.kind} card in the last build and is now a {kind} card; "
                          "Anki cannot change a note's kind on import and would keep the old "
                          "one. Keep this card as it was with 'retired: true', and write the new "
                          "version as a new card with a new id")
+        note = _release_note(deck, note, last, old, new, version, file, problems, result)
+        digest = note.digest()
         if last is None:
-            result.added.append(note.card_id)
+            result.added.append(card_id)
             mod = now
         elif last.digest == digest:
-            result.unchanged.append(note.card_id)
+            result.unchanged.append(card_id)
             mod = last.mod
         else:
             newly_retired = note.retired and not last.retired
-            (result.retired if newly_retired else result.updated).append(note.card_id)
+            (result.retired if newly_retired else result.updated).append(card_id)
             mod = _next_mod(last.mod, now)
-        new.cards[note.card_id] = CardEntry(digest, mod, note.retired, kind)
+        new.cards[card_id] = CardEntry(digest, mod, note.retired, kind)
+        result.notes.append(note)
 
-    gone = sorted(set(old.cards) - set(new.cards))
+    gone = sorted(set(old.cards) - set(new.cards) - set(previous.values()))
     for card_id in gone:
         problems.add(file, old.cards[card_id].line, 1, card_id,
                      "was in the last build but is no longer in the cards. Removing it from the "
                      "package would not remove it from learners' collections; keep the card and "
-                     "add 'retired: true' so learners can find and suspend it")
+                     "add 'retired: true' so learners can find and suspend it, or give the card "
+                     "that replaces it 'was: " + card_id + "' if it is the same fact renamed")
     new.media = {name: m.package_name for name, m in media.items()}
     problems.raise_if_any()
     return result
+
+
+def _check_version(version: str, old: Ledger, deck: Deck, deck_file: str,
+                   problems: Problems) -> None:
+    latest = max(old.releases, key=version_key, default="")
+    if latest and not version:
+        problems.add(deck_file, 1, 0, None, f"no 'version', but the last build was version "
+                     f"{latest}; keep 'version' (it can only go up), so that changes are "
+                     "recorded under a release")
+    elif latest and version_key(version) < version_key(latest):
+        problems.add(deck_file, *deck.marks.get("version", (0, 0)), None,
+                     f"version {version} is lower than {latest}, which the ledger has already "
+                     "recorded; a version can only go up")
+
+
+def _where(deck: Deck, card_id: str, file: str, entry: CardEntry | None
+           ) -> tuple[str, int, int, str]:
+    mark = deck.card_marks.get(card_id)
+    if mark:
+        return (*mark, card_id)
+    return file, entry.line if entry else 0, 1 if entry else 0, card_id
+
+
+def _renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: str, file: str,
+             problems: Problems, result: Plan) -> dict[str, str]:
+    """Record each card's `was:` that the ledger does not know yet, and refuse former ids used
+    again. Returns card id -> its id in the last build, for the cards renamed by this build."""
+    current = {note.card_id for note in notes}
+    previous: dict[str, str] = {}
+    for note in notes:
+        gone = old.renames.get(note.card_id)
+        if gone:
+            released = f" in release {gone.version}" if gone.version else ""
+            problems.add(*_where(deck, note.card_id, file, None),
+                         f"'{note.card_id}' was renamed to '{gone.new}'{released}; learners' "
+                         f"notes for it are now '{gone.new}'s, so a former id cannot come back as "
+                         "a new card. Choose another id")
+        was = note.was
+        if was is None or was in old.former_ids(note.card_id):
+            continue  # no rename, or one recorded by an earlier build
+        where = _where(deck, note.card_id, file, None)
+        if was in old.renames:
+            problems.add(*where, f"'was: {was}': '{was}' was already renamed to "
+                         f"'{old.renames[was].new}'; name the card's id in the last build")
+        elif was in current:
+            problems.add(*where, f"'was: {was}' names a card that is still in the cards; a "
+                         f"rename moves '{was}' to '{note.card_id}', so remove the card "
+                         f"'{was}' (or, if both are wanted, drop 'was' and retire neither)")
+        elif was not in old.cards:
+            known = did_you_mean(was, list(old.cards))
+            problems.add(*where, f"'was: {was}': the ledger ({file}) has no card '{was}' to "
+                         f"rename{known}")
+        elif note.card_id in old.cards:
+            problems.add(*where, f"'was: {was}': '{note.card_id}' is already a card in the "
+                         f"last build; 'was' goes on the new id of a renamed card")
+        elif was in previous.values():
+            problems.add(*where, f"'was: {was}': another card is already renamed from '{was}'")
+        else:
+            previous[note.card_id] = was
+            new.renames[was] = Rename(was, note.card_id, version)
+            result.renamed.append((was, note.card_id))
+            for (release, card_id), change in list(new.changes.items()):
+                if release == version and card_id == was:  # changed earlier in this release
+                    del new.changes[release, card_id]
+                    new.changes[release, note.card_id] = replace(change, card_id=note.card_id)
+    return previous
+
+
+def _release_note(deck: Deck, note: Note, last: CardEntry | None, old: Ledger, new: Ledger,
+                  version: str, file: str, problems: Problems, result: Plan) -> Note:
+    """The note with its correction tags and identity; records what this release did to it.
+
+    A note keeps the tags of its earlier corrections, so an unchanged note stays unchanged.
+    """
+    card_id = note.card_id
+    history = [card_id, *new.former_ids(card_id)]
+    earlier = [c for c in old.corrections(history) if c.version != version]
+    tags = tuple(correction_tag(c.version) for c in earlier)
+    origin = history[-1] if len(history) > 1 else None
+    before = replace(note, tags=note.tags + tags) if tags else note
+    record = new.changes.get((version, card_id)) if version else None
+    reason = note.correction
+    if reason and reason in {c.reason for c in earlier}:
+        reason = None  # already told in an earlier release
+    where = _where(deck, card_id, file, last)
+    if reason and not version:
+        problems.add(*where, "'correction' is announced under a release: add 'version' to "
+                     "deck.yaml (such as 1.1.0)")
+        reason = None
+    if version:
+        if last is None or (record and record.kind == NEW):
+            if reason:
+                problems.add(*where, "'correction' on a new card: it corrects nothing a learner "
+                             "has seen (to replace a wrong card, retire it and mark the new one "
+                             "'was: old-id' instead, or just remove 'correction')")
+            record = Change(version, card_id, NEW)
+        elif note.retired and (not last.retired or (record and record.kind == RETIRED)):
+            if reason:
+                problems.add(*where, "'correction' on a card being retired: learners are told "
+                             "to suspend it; remove 'correction'")
+            record = Change(version, card_id, RETIRED)
+        elif last.digest != before.digest() or (record and record.kind in (CORRECTED, REWORDED)):
+            record = Change(version, card_id, CORRECTED, reason) if reason else Change(
+                version, card_id, REWORDED)
+            if reason and new.changes.get((version, card_id)) != record:
+                result.corrected.append(card_id)
+        elif reason:
+            problems.add(*where, f"has 'correction' but its content has not changed in release "
+                         f"{version}; edit the card to correct it, or remove 'correction'")
+        if record:
+            new.changes[version, card_id] = record
+    if record and record.kind == CORRECTED:
+        tags += (correction_tag(version),)
+    if not tags and origin is None:
+        return note
+    return replace(note, tags=note.tags + tags, origin=origin)

@@ -32,6 +32,8 @@ class Card:
     image: str | None = None
     audio: str | None = None
     retired: bool = False
+    correction: str | None = None  # why this release's change corrects a fact
+    was: str | None = None  # the card's former id
 
     @property
     def is_cloze(self) -> bool:
@@ -49,3 +51,7 @@ class Deck:
     media_dir: Path
     media: dict[str, Path] = field(default_factory=dict)  # name in a card -> file on disk
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # deck.yaml key -> line, col
+    version: str | None = None  # the release being built (major.minor.patch)
+    # Where the cards with 'was' or 'correction' are written, for the ledger's messages (the
+    # cards themselves are let go before the ledger is read).
+    card_marks: dict[str, tuple[str, int, int]] = field(default_factory=dict)

@@ -26,11 +26,14 @@ class Note:
     sort_field: str
     card_ords: tuple[int, ...]  # which of the note type's cards exist: template or cloze number - 1
     retired: bool
+    correction: str | None = None  # the author's reason, if this release's change corrects a fact
+    was: str | None = None  # the id the card had before a rename, as the author wrote it
+    origin: str | None = None  # the id the note's identity comes from, when renamed (the ledger's)
 
     @property
     def guid(self) -> str:
         # Worked out when asked rather than stored: a large deck is held in memory as notes.
-        return guid_for(self.deck_id, self.card_id)
+        return guid_for(self.deck_id, self.origin or self.card_id)
 
     @property
     def card_count(self) -> int:
@@ -111,6 +114,6 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
         notes.append(Note(card.id, deck.id, note_type, fields, tags,
-                          sort_field, card_ords, card.retired))
+                          sort_field, card_ords, card.retired, card.correction, card.was))
     problems.raise_if_any()
     return notes

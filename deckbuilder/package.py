@@ -26,6 +26,7 @@ from .media import MediaFile
 from .model import Deck
 from .notes import Note
 from .notetypes import NoteType
+from .release import description_html
 from .render import markdown
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -49,8 +50,13 @@ def collection_file(deck: Deck, notes: list[Note], note_types: tuple[NoteType, .
     """The package's collection.anki2, as a file open for reading (gone once closed)."""
     import genanki
 
-    anki_deck = genanki.Deck(deck.id, deck.name,
-                             markdown(deck.description) if deck.description else "")
+    description = markdown(deck.description) if deck.description else ""
+    if deck.version:
+        # Anki replaces a deck's description whenever an import brings a non-empty one (measured
+        # in tests/test_release.py), so this is where learners see the version and what changed.
+        notes_html = description_html(plan.ledger, notes, deck.version)
+        description = f"{description}\n{notes_html}" if description else notes_html
+    anki_deck = genanki.Deck(deck.id, deck.name, description)
     for note_type in note_types:
         anki_deck.add_model(_genanki_model(note_type))
 

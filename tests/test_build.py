@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -189,7 +190,10 @@ def test_no_command_or_only_options_builds(deck_dir, monkeypatch):
 def test_every_command_help_line_is_whole():
     listing = CliRunner().invoke(cli, ["--help"]).output.split("Commands:")[1]
     assert "..." not in listing
-    assert "verify   Import a package into a throwaway Anki and report problems." in listing
+    assert re.search(r"verify +Import a package into a throwaway Anki and report problems\.",
+                     listing)
+    assert re.search(r"changelog +Print release notes in Markdown, newest release first\.",
+                     listing)
 
 
 def test_progress_shows_on_a_terminal_and_is_wiped(deck_dir, capsys, monkeypatch):
