@@ -98,17 +98,18 @@ def description_html(ledger: Ledger, notes: list[Note], version: str) -> str:
     prompts = {note.card_id: prompt(note) for note in notes}
     recent = [r for r in releases(ledger) if version_key(r.version) <= version_key(version)]
     parts = [f"<p><b>Version {html.escape(version)}</b></p>"]
-    for i, release in enumerate(recent[:DESCRIPTION_RELEASES]):
+    for release in recent[:DESCRIPTION_RELEASES]:
         parts.append(f"<p>What's new in {html.escape(release.version)}: "
                      f"{html.escape(release.counts())}.</p>")
-        if i == 0 and release.corrected:
+        if release.corrected:
             tag = correction_tag(release.version)
             items = "".join(
                 f"<li>{html.escape(prompts.get(current_id(ledger, card_id), card_id))} "
                 f"<i>({html.escape(reason)})</i></li>"
                 for card_id, reason in release.corrected)
-            parts.append(f"<p>Corrected facts: if you studied these before, you may have "
-                         f"learned something wrong. Find them in the Browse window with "
+            parts.append(f"<p>Corrected in {html.escape(release.version)}: if you studied "
+                         f"these before, you may have learned something wrong. Find them in the "
+                         f"Browse window with "
                          f"<code>tag:{html.escape(tag)}</code> and, if you like, reset them "
                          f"(Cards → Forget).</p><ul>{items}</ul>")
     return "\n".join(parts)

@@ -252,6 +252,29 @@ def note_for(col, card_id: str, deck_id: int = DECK_ID):
     return found[0]
 
 
+def study(col, count: int, deck: str = "Test Treaty Deck") -> dict[int, tuple[int, int]]:
+    """Answer `count` new cards 'Easy' through the scheduler; return card id -> (ivl, reviews)."""
+    from anki.cards import Card
+    from anki.scheduler.v3 import CardAnswer
+
+    col.decks.select(col.decks.id_for_name(deck))
+    for _ in range(count):
+        queued = col.sched.get_queued_cards().cards[0]
+        card = Card(col)
+        card._load_from_backend_card(queued.card)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=queued.states,
+                                                     rating=CardAnswer.EASY))
+    return progress(col)
+
+
+def progress(col) -> dict[int, tuple[int, int]]:
+    studied = col.find_cards("-is:new")
+    return {cid: (col.get_card(cid).ivl,
+                  col.db.scalar("select count() from revlog where cid = ?", cid))
+            for cid in studied}
+
+
 def png_bytes(width: int = 40, height: int = 24,
               rgb: tuple[int, int, int] = (26, 95, 180)) -> bytes:
     """A valid, solid-colour RGB PNG."""

@@ -212,6 +212,17 @@ BAD_INPUT = [
                  id="missing-media-suggestion"),
     pytest.param(card(BASIC + "reverse: yes please"), None, "5:5: card 'bad':",
                  "'reverse' must be true or false, not 'yes please'", id="bool-not-yes-please"),
+    pytest.param(card(BASIC + "was: bad"), None, "5:5: card 'bad':",
+                 "'was' names the card's own id", id="was-own-id"),
+    pytest.param(card(BASIC + "was: nope"), None, "2:5: card 'bad':",
+                 "has no card 'nope' to rename", id="was-unknown"),
+    pytest.param(card(BASIC + "was: good-one"), None, "2:5: card 'bad':",
+                 "'was: good-one' names a card that is still in the cards", id="was-active"),
+    pytest.param(card(BASIC + 'correction: "one\\ntwo"'), None, "5:5: card 'bad':",
+                 "'correction' 'one\\ntwo' is not valid: one line", id="correction-two-lines"),
+    pytest.param(card(BASIC + "correction: fixed"), None, "2:5: card 'bad':",
+                 "'correction' is announced under a release: add 'version' to deck.yaml",
+                 id="correction-without-version"),
 ]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import PNG, import_package, note_for
+from helpers import PNG, import_package, note_for, progress, study
 
 from build_deck import cli
 from deckbuilder.build import build as core_build
@@ -27,29 +27,6 @@ def build(deck_dir, monkeypatch, epoch: int, *extra: str) -> str:
     result = CliRunner().invoke(cli, deck_dir.args(*extra))
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def study(col, count: int) -> dict[int, tuple[int, int]]:
-    """Answer `count` new cards 'Easy' through the scheduler; return card id -> (ivl, reviews)."""
-    from anki.cards import Card
-    from anki.scheduler.v3 import CardAnswer
-
-    col.decks.select(col.decks.id_for_name("Test Treaty Deck"))
-    for _ in range(count):
-        queued = col.sched.get_queued_cards().cards[0]
-        card = Card(col)
-        card._load_from_backend_card(queued.card)
-        card.start_timer()
-        col.sched.answer_card(col.sched.build_answer(card=card, states=queued.states,
-                                                     rating=CardAnswer.EASY))
-    return progress(col)
-
-
-def progress(col) -> dict[int, tuple[int, int]]:
-    studied = col.find_cards("-is:new")
-    return {cid: (col.get_card(cid).ivl,
-                  col.db.scalar("select count() from revlog where cid = ?", cid))
-            for cid in studied}
 
 
 def package_notes(package: Path) -> dict[str, tuple[int, str]]:
