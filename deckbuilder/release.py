@@ -28,6 +28,8 @@ DESCRIPTION_RELEASES = 3
 # A deletion with no deletion inside it; replaced until none is left, so nested ones unwrap.
 _CLOZE = re.compile(r"\{\{c\d+::((?:(?!\{\{|\}\}|::).)*)(?:::(?:(?!\{\{|\}\}).)*)?\}\}",
                     re.DOTALL)
+# The sort field puts a space where each tag was: "<b>x</b>." reads "x ."
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([.,;:?!])")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
 
@@ -89,7 +91,7 @@ def prompt(note: Note) -> str:
     while True:
         unwrapped = _CLOZE.sub(r"\1", text)
         if unwrapped == text:
-            return " ".join(text.split())
+            return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(text.split()))
         text = unwrapped
 
 
@@ -143,8 +145,8 @@ def changelog(deck_name: str, ledger: Ledger, notes: list[Note], since: str | No
               dates: dict[str, str] | None = None) -> str:
     """Release notes in Markdown, newest release first; only releases after `since` if given.
 
-    `dates` maps versions to their tag's date (from git_dates); None means there is no git
-    history to read, which the text says.
+    `dates` maps versions to their tag's date (from git_dates; an untagged release has none);
+    None means there is no git history to read, which the text says.
     """
     prompts = {note.card_id: prompt(note) for note in notes}
 
@@ -168,10 +170,7 @@ def changelog(deck_name: str, ledger: Ledger, notes: list[Note], since: str | No
     elif not chosen:
         out += [f"No releases after {since}.", ""]
     for release in chosen:
-        when = ""
-        if dates is not None:
-            when = f" ({dates[release.version]})" if release.version in dates else \
-                " (not tagged yet)"
+        when = f" ({dates[release.version]})" if dates and release.version in dates else ""
         out += [f"## {release.version}{when}", "", release.counts() + ".", ""]
         if release.corrected:
             out += ["### Corrected", "",

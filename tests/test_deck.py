@@ -58,3 +58,31 @@ def test_real_deck_imports_with_the_counts_the_readme_states(built, collection):
     check = collection.media.check()
     assert check.missing == [] and check.unused == []
     assert collection.get_empty_cards().notes == []
+
+
+def _undated(text: str) -> str:
+    return re.sub(r"^(## \S+) \(\d{4}-\d\d-\d\d\)$", r"\1", text, flags=re.MULTILINE)
+
+
+def test_committed_changelog_is_current():
+    # CHANGELOG.md is `build-deck changelog -o CHANGELOG.md`; tag dates may or may not be in it.
+    from deckbuilder import ledger
+    from deckbuilder.build import make_notes
+    from deckbuilder.release import changelog
+
+    made = make_notes(ROOT / "cards", ROOT / "media")
+    expected = changelog(made.deck.name, ledger.read(ROOT / "cards.lock"), made.notes, dates={})
+    assert _undated((ROOT / "CHANGELOG.md").read_text(encoding="utf-8")) == expected
+
+
+def test_real_deck_tells_learners_its_version_and_corrections(built, collection):
+    from deckbuilder import ledger
+    from deckbuilder.release import correction_tag, releases
+
+    latest = releases(ledger.read(ROOT / "cards.lock"))[0]
+    import_package(collection, built / "deck.apkg")
+    deck = collection.decks.get(collection.decks.id_for_name("Sino-Soviet Treaty of 1950"))
+    assert f"<b>Version {latest.version}</b>" in deck["desc"]
+    assert f"What's new in {latest.version}: {latest.counts()}." in deck["desc"]
+    tagged = collection.find_notes(f"tag:{correction_tag(latest.version)}")
+    assert len(tagged) == len(latest.corrected) > 0
