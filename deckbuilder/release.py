@@ -113,7 +113,7 @@ def description_html(ledger: Ledger, notes: list[Note], version: str) -> str:
                          f"these before, you may have learned something wrong. Find them in the "
                          f"Browse window with "
                          f"<code>tag:{html.escape(tag)}</code> and, if you like, reset them "
-                         f"(Cards → Forget).</p><ul>{items}</ul>")
+                         f"(Cards → Reset; Forget in older versions).</p><ul>{items}</ul>")
     return "\n".join(parts)
 
 
