@@ -78,23 +78,31 @@ class Ledger:
 
     def former_ids(self, card_id: str) -> list[str]:
         """The ids a card had before, latest first (renames form a chain)."""
-        by_new = {r.new: r.old for r in self.renames.values()}
-        found: list[str] = []
-        while card_id in by_new and by_new[card_id] not in found:
-            card_id = by_new[card_id]
-            found.append(card_id)
+        return _former_ids(card_id, self.renamed_from())
+
+    def renamed_from(self) -> dict[str, str]:
+        return {r.new: r.old for r in self.renames.values()}
+
+    def origins(self) -> dict[str, str]:
+        """card id -> the id its note takes its identity (guid) from: its first id."""
+        by_new = self.renamed_from()
+        return {card_id: ([card_id, *_former_ids(card_id, by_new)])[-1] for card_id in self.cards}
+
+    def corrections_by_card(self) -> dict[str, list[Change]]:
+        """The corrections recorded for each card id (the id it had then)."""
+        found: dict[str, list[Change]] = {}
+        for change in self.changes.values():
+            if change.kind == CORRECTED:
+                found.setdefault(change.card_id, []).append(change)
         return found
 
-    def origin(self, card_id: str) -> str:
-        """The id a card's note takes its identity (guid) from: its first id."""
-        formers = self.former_ids(card_id)
-        return formers[-1] if formers else card_id
 
-    def corrections(self, card_ids: list[str]) -> list[Change]:
-        """The corrections recorded for a card under any of its ids, oldest release first."""
-        wanted = set(card_ids)
-        found = [c for c in self.changes.values() if c.kind == CORRECTED and c.card_id in wanted]
-        return sorted(found, key=lambda c: version_key(c.version))
+def _former_ids(card_id: str, renamed_from: dict[str, str]) -> list[str]:
+    found: list[str] = []
+    while card_id in renamed_from and renamed_from[card_id] not in found:
+        card_id = renamed_from[card_id]
+        found.append(card_id)
+    return found
 
 
 @dataclass
@@ -255,6 +263,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                                   if i not in current_ids]
 
     previous = _renames(deck, notes, old, new, version, file, problems, result)
+    history = _History(new.renamed_from(), old.corrections_by_card())
     for note in notes:
         card_id = note.card_id
         last = old.cards.get(previous.get(card_id, card_id))
@@ -265,7 +274,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                          "Anki cannot change a note's kind on import and would keep the old "
                          "one. Keep this card as it was with 'retired: true', and write the new "
                          "version as a new card with a new id")
-        note = _release_note(deck, note, last, old, new, version, file, problems, result)
+        note = _release_note(deck, note, last, history, new, version, file, problems, result)
         digest = note.digest()
         if last is None:
             result.added.append(card_id)
@@ -358,17 +367,32 @@ def _renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: s
     return previous
 
 
-def _release_note(deck: Deck, note: Note, last: CardEntry | None, old: Ledger, new: Ledger,
-                  version: str, file: str, problems: Problems, result: Plan) -> Note:
+@dataclass
+class _History:
+    """What the ledger knew before this build about renames and corrections, indexed once."""
+
+    renamed_from: dict[str, str]  # new id -> old id, this build's renames included
+    corrections: dict[str, list[Change]]  # by the card's id at the time
+
+    def ids(self, card_id: str) -> list[str]:
+        """The card's id and its former ids, latest first."""
+        if not self.renamed_from:
+            return [card_id]
+        return [card_id, *_former_ids(card_id, self.renamed_from)]
+
+
+def _release_note(deck: Deck, note: Note, last: CardEntry | None, history: _History,
+                  new: Ledger, version: str, file: str, problems: Problems, result: Plan) -> Note:
     """The note with its correction tags and identity; records what this release did to it.
 
     A note keeps the tags of its earlier corrections, so an unchanged note stays unchanged.
     """
     card_id = note.card_id
-    history = [card_id, *new.former_ids(card_id)]
-    earlier = [c for c in old.corrections(history) if c.version != version]
+    ids = history.ids(card_id)
+    earlier = sorted((c for i in ids for c in history.corrections.get(i, ())
+                      if c.version != version), key=lambda c: version_key(c.version))
     tags = tuple(correction_tag(c.version) for c in earlier)
-    origin = history[-1] if len(history) > 1 else None
+    origin = ids[-1] if len(ids) > 1 else None
     before = replace(note, tags=note.tags + tags) if tags else note
     record = new.changes.get((version, card_id)) if version else None
     reason = note.correction

@@ -140,6 +140,7 @@ def page(deck: Deck, notes: list[Note], media: dict[str, MediaFile]) -> str:
     options = "".join(f'<option value="{html.escape(t)}">{html.escape(t)}</option>'
                       for t in _all_tags(notes))
     description = markdown(deck.description) if deck.description else ""
+    version = f"Version {html.escape(deck.version)}: " if deck.version else ""
     css = "\n".join(dict.fromkeys(nt.css for nt in NOTE_TYPES))  # the package's card CSS
     summary = json.dumps({"notes": len(notes), "cards": total, "ids": [n.card_id for n in notes]})
     summary = summary.replace("</", "<\\/")  # cannot end the <script> early
@@ -163,7 +164,7 @@ String(e.message||e.type)+" "+(e.filename||"")+":"+(e.lineno||""));}});</script>
 <header class="pv-top">
 <div class="pv-title"><h1>{html.escape(deck.name)}</h1>
 <p class="pv-desc">{description}</p>
-<p class="pv-counts">{len(notes)} notes, {total} cards, {len(media)} media files.
+<p class="pv-counts">{version}{len(notes)} notes, {total} cards, {len(media)} media files.
 Each card is shown as Anki will show it: the question, then the answer.</p></div>
 <form class="pv-filters" role="search" onsubmit="return false">
 <label>Find <input id="pv-q" type="search" placeholder="text, id or tag" autocomplete="off">

@@ -70,7 +70,8 @@ def card_ids_from_ledger(ledger_path: Path) -> dict[str, str]:
         ledger = ledger_file.read(ledger_path)
     except (DeckError, OSError):
         return {}
-    return {guid_for(ledger.deck_id, ledger.origin(card_id)): card_id for card_id in ledger.cards}
+    return {guid_for(ledger.deck_id, origin): card_id
+            for card_id, origin in ledger.origins().items()}
 
 
 def verify(package: Path, card_ids: dict[str, str] | None = None) -> Report:

@@ -338,3 +338,12 @@ def test_verify_names_a_renamed_card_by_its_new_id(release_dir, monkeypatch):
                      "  - id: name-zh\n    was: chinese-name\n")
     build(release_dir, monkeypatch, NOW - 500)
     assert card_ids_from_ledger(release_dir.ledger)[guid_for(DECK_ID, "chinese-name")] == "name-zh"
+
+
+def test_preview_page_names_the_version(release_dir):
+    page_path = release_dir.root / "p.html"
+    result = CliRunner().invoke(cli, ["preview", "--cards", str(release_dir.cards), "--media",
+                                      str(release_dir.media), "-o", str(page_path)])
+    assert result.exit_code == 0, result.output
+    page = page_path.read_text(encoding="utf-8")
+    assert '<p class="pv-counts">Version 1.0.0: 4 notes, 6 cards, 2 media files.' in page
