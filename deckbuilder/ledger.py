@@ -263,7 +263,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                                   if i not in current_ids]
 
     previous = _renames(deck, notes, old, new, version, file, problems, result)
-    history = _History(new.renamed_from(), old.corrections_by_card())
+    history = _History(new.renamed_from(), old.corrections_by_card(), not old.cards)
     for note in notes:
         card_id = note.card_id
         last = old.cards.get(previous.get(card_id, card_id))
@@ -373,6 +373,7 @@ class _History:
 
     renamed_from: dict[str, str]  # new id -> old id, this build's renames included
     corrections: dict[str, list[Change]]  # by the card's id at the time
+    first_build: bool  # no ledger: nothing was released before, so nothing can be corrected
 
     def ids(self, card_id: str) -> list[str]:
         """The card's id and its former ids, latest first."""
@@ -396,8 +397,10 @@ def _release_note(deck: Deck, note: Note, last: CardEntry | None, history: _Hist
     before = replace(note, tags=note.tags + tags) if tags else note
     record = new.changes.get((version, card_id)) if version else None
     reason = note.correction
-    if reason and reason in {c.reason for c in earlier}:
-        reason = None  # already told in an earlier release
+    if reason and (history.first_build or reason in {c.reason for c in earlier}):
+        # Told in an earlier release; or a deck built for the first time (a new copy of a
+        # released deck), whose every note is new to its learners.
+        reason = None
     where = _where(deck, card_id, file, last)
     if reason and not version:
         problems.add(*where, "'correction' is announced under a release: add 'version' to "

@@ -347,3 +347,12 @@ def test_preview_page_names_the_version(release_dir):
     assert result.exit_code == 0, result.output
     page = page_path.read_text(encoding="utf-8")
     assert '<p class="pv-counts">Version 1.0.0: 4 notes, 6 cards, 2 media files.' in page
+
+
+def test_a_first_build_takes_corrections_as_past(release_dir, monkeypatch):
+    # A new copy of a released deck (no ledger): every note is new, so nothing is corrected.
+    release_dir.edit("treaty.yaml", "    notes: Stalin and Mao attended.\n",
+                     "    notes: Stalin and Mao attended.\n    correction: an old reason\n")
+    out = build(release_dir, monkeypatch, NOW - 1000)
+    assert "4 new" in out and "corrected" not in out
+    assert "corrected" not in release_dir.ledger.read_text(encoding="utf-8")
