@@ -388,6 +388,8 @@ def _release_note(deck: Deck, note: Note, last: CardEntry | None, history: _Hist
 
     A note keeps the tags of its earlier corrections, so an unchanged note stays unchanged.
     """
+    if not (version or history.renamed_from or history.corrections or note.correction):
+        return note  # a deck without releases: nothing to add
     card_id = note.card_id
     ids = history.ids(card_id)
     earlier = sorted((c for i in ids for c in history.corrections.get(i, ())
