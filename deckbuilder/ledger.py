@@ -346,7 +346,7 @@ def _renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: s
         elif was in current:
             problems.add(*where, f"'was: {was}' names a card that is still in the cards; a "
                          f"rename moves '{was}' to '{note.card_id}', so remove the card "
-                         f"'{was}' (or, if both are wanted, drop 'was' and retire neither)")
+                         f"'{was}' (or, if both are wanted, drop 'was')")
         elif was not in old.cards:
             known = did_you_mean(was, list(old.cards))
             problems.add(*where, f"'was: {was}': the ledger ({file}) has no card '{was}' to "
@@ -412,8 +412,9 @@ def _release_note(deck: Deck, note: Note, last: CardEntry | None, history: _Hist
         if last is None or (record and record.kind == NEW):
             if reason:
                 problems.add(*where, "'correction' on a new card: it corrects nothing a learner "
-                             "has seen (to replace a wrong card, retire it and mark the new one "
-                             "'was: old-id' instead, or just remove 'correction')")
+                             "has studied. To correct a fact learners have, edit the card that "
+                             "teaches it (with 'was: old-id' if its id must change); or remove "
+                             "'correction'")
             record = Change(version, card_id, NEW)
         elif note.retired and (not last.retired or (record and record.kind == RETIRED)):
             if reason:
