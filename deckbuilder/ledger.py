@@ -399,14 +399,14 @@ def _release_note(deck: Deck, note: Note, last: CardEntry | None, history: _Hist
     before = replace(note, tags=note.tags + tags) if tags else note
     record = new.changes.get((version, card_id)) if version else None
     reason = note.correction
-    if reason and (history.first_build or reason in {c.reason for c in earlier}):
-        # Told in an earlier release; or a deck built for the first time (a new copy of a
-        # released deck), whose every note is new to its learners.
-        reason = None
     where = _where(deck, card_id, file, last)
     if reason and not version:
         problems.add(*where, "'correction' is announced under a release: add 'version' to "
                      "deck.yaml (such as 1.1.0)")
+        reason = None
+    if reason and (history.first_build or reason in {c.reason for c in earlier}):
+        # Told in an earlier release; or a deck built for the first time (a new copy of a
+        # released deck), whose every note is new to its learners.
         reason = None
     if version:
         if last is None or (record and record.kind == NEW):
