@@ -13,10 +13,11 @@ from pathlib import Path
 
 CSS = Path(__file__).with_name("card.css").read_text("utf-8")  # no importlib.resources: see cards
 
+# The picture comes after the notes, so the notes are read without scrolling past it.
 _ANSWER_FOOT = """
-{{#Image}}<div class="figure">{{Image}}</div>{{/Image}}
 {{Audio}}
 {{#Notes}}<div class="notes">{{Notes}}</div>{{/Notes}}
+{{#Image}}<div class="figure">{{Image}}</div>{{/Image}}
 {{#Source}}<div class="source">{{Source}}</div>{{/Source}}"""
 
 
