@@ -283,6 +283,7 @@ def write_all(media: Path, events: tuple[Event, ...] = EVENTS) -> list[Path]:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "media"
+    root = Path(__file__).resolve().parent.parent
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "media"
     paths = write_all(out)
     print(f"{len(paths)} timeline images in {out}")
