@@ -160,6 +160,7 @@ def test_assignment_edits_only_image_lines(tmp_path):
         "  - id: somewhere\n"
         "    front: Where was it signed?\n"
         "    back: In Moscow\n"
+        "    sources: [treaty-text]\n"
         "\n"
         "  - id: nowhere\n"
         "    front: Who signed?\n"
@@ -171,7 +172,7 @@ def test_assignment_edits_only_image_lines(tmp_path):
     text, changes = ASSIGN.assign_file(path, {"signing-date"})
     expected = (original
                 .replace("image: timeline.svg", "image: timeline-signing-date.svg")
-                .replace("id: somewhere\n", "id: somewhere\n    image: map-moscow.svg\n")
+                .replace("back: In Moscow\n", "back: In Moscow\n    image: map-moscow.svg\n")
                 .replace("    image: map-moscow.svg\n    back: Zhou", "    back: Zhou"))
     assert text == expected
     assert len(changes) == 3

@@ -83,8 +83,11 @@ def assign_file(path: Path, event_cards: set[str]) -> tuple[str, list[str]]:
         changes.append(f"{path.name}: {card_id}: {current or '-'} -> {wanted or '-'}")
         if wanted is None:
             del lines[at]
-        elif at is None:
-            lines.insert(first + 1, f"{key} {wanted}\n")
+        elif at is None:  # before the card's sources, where the other cards have it
+            sources = " " * (len(indent) + 2) + "sources:"
+            before = next((i for i in range(first + 1, end) if lines[i].startswith(sources)),
+                          first + 1)
+            lines.insert(before, f"{key} {wanted}\n")
         else:
             lines[at] = f"{key} {wanted}\n"
     return "".join(lines), sorted(changes)
