@@ -115,6 +115,7 @@ def short_when(event: Event) -> str:
 # card width (about 330 px) that is still 11.5 px. A window of seven events keeps
 # the image about as tall as it is wide.
 WIDTH = 360
+SCALE = 1.25  # the SVG's natural size (desktop), as the maps; Anki shrinks it on a phone
 WINDOW = 7  # events shown around the card's own one
 AXIS_LEFT, AXIS_RIGHT, AXIS_Y = 28, 332, 40  # the 1945-1990 overview strip
 FIRST_YEAR, LAST_YEAR = 1945, 1990
@@ -250,7 +251,8 @@ def render_svg(card: str, events: tuple[Event, ...] = EVENTS) -> str:
                      'stroke-dasharray="3 3"/>')
     head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" font-family="{FONT}">',
+        f'width="{round(WIDTH * SCALE)}" height="{round(height * SCALE)}" '
+        f'font-family="{FONT}">',
         f"<title>Timeline: {escape(own.label)}, {escape(when_text(own))}</title>",
         _text(AXIS_LEFT - 4, 16, "Sino-Soviet treaty, 1945–1989", font_size="12.5",
               font_weight="bold", fill=MUTED),
