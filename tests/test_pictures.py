@@ -136,7 +136,9 @@ def test_place_names_do_not_match_longer_names():
     assert MAP.names_place("troops in Inner Mongolia", MAP.BY_KEY["mongolia"]) is None
     assert MAP.names_place("Port Arthur (Lüshun)", MAP.BY_KEY["port-arthur"]) == 0
     assert MAP.names_place("Lüshun", MAP.BY_KEY["port-arthur"]) == 0
-    assert MAP.names_place("Korean War", MAP.BY_KEY["korea"]) is None
+    assert MAP.names_place("the Korean War", MAP.BY_KEY["korea"]) == 4
+    assert MAP.names_place("Korean cuisine", MAP.BY_KEY["korea"]) is None
+    assert MAP.names_place("the Mongolian People's Republic", MAP.BY_KEY["mongolia"]) == 4
 
 
 def test_assignment_prefers_the_place_named_first():
