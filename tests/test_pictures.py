@@ -98,6 +98,7 @@ def test_pictures_have_no_background_of_their_own(name):
     width, height = re.search(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"', svg).groups()
     assert f'width="{width}" height="{height}"' not in svg.split("\n", 1)[1]
     assert "<rect x=\"0\" y=\"0\"" not in svg
+    assert "prefers-color-scheme" not in svg  # card.css already turns it; twice is day again
 
 
 # Which cards show which picture
