@@ -128,8 +128,8 @@ def short_when(event: Event) -> str:
 WIDTH = 360
 SCALE = 1.25  # the SVG's natural size (desktop), as the maps; Anki shrinks it on a phone
 WINDOW = 7  # events shown around the card's own one
-AXIS_LEFT, AXIS_RIGHT, AXIS_Y = 28, 332, 40  # the 1945-1990 overview strip
-FIRST_YEAR, LAST_YEAR = 1945, 1990
+AXIS_LEFT, AXIS_RIGHT, AXIS_Y = 28, 332, 40  # the overview strip, 1945 to the last event
+FIRST_YEAR, LAST_YEAR = 1945, 2005
 YEAR_X = 46  # right edge of the year column
 LINE_X = 60
 LABEL_X = 74
@@ -168,13 +168,17 @@ def _axis_x(event: Event) -> float:
     return AXIS_LEFT + share * (AXIS_RIGHT - AXIS_LEFT)
 
 
+def _span(events: tuple[Event, ...]) -> str:
+    return f"{events[0].start[:4]}–{events[-1].start[:4]}"
+
+
 def _window(events: tuple[Event, ...], index: int) -> tuple[int, int]:
     first = min(max(index - WINDOW // 2, 0), max(len(events) - WINDOW, 0))
     return first, min(first + WINDOW, len(events))
 
 
 def _overview(events: tuple[Event, ...], own: Event, first: int, last: int) -> list[str]:
-    """A strip from 1945 to 1990 with every event, the window shaded, the own event marked."""
+    """A strip from 1945 to 2005 with every event, the window shaded, the own event marked."""
     left, right = _axis_x(events[first]), _axis_x(events[last - 1])
     parts = [
         f'<rect x="{_num(left - 6)}" y="{AXIS_Y - 8}" width="{_num(right - left + 12)}" '
@@ -184,7 +188,7 @@ def _overview(events: tuple[Event, ...], own: Event, first: int, last: int) -> l
     ]
     for year in range(FIRST_YEAR, LAST_YEAR + 1, 5):
         x = AXIS_LEFT + (year - FIRST_YEAR) / (LAST_YEAR - FIRST_YEAR) * (AXIS_RIGHT - AXIS_LEFT)
-        tall = year % 10 == 0 or year == FIRST_YEAR
+        tall = year % 10 == 0
         parts.append(f'<line x1="{_num(x)}" y1="{AXIS_Y + 3}" x2="{_num(x)}" '
                      f'y2="{AXIS_Y + (9 if tall else 6)}" stroke="{RULE}" stroke-width="1"/>')
         if tall:
@@ -265,7 +269,7 @@ def render_svg(card: str, events: tuple[Event, ...] = EVENTS) -> str:
         f'width="{round(WIDTH * SCALE)}" height="{round(height * SCALE)}" '
         f'font-family="{FONT}">',
         f"<title>Timeline: {escape(own.label)}, {escape(when_text(own))}</title>",
-        _text(AXIS_LEFT - 4, 16, "Sino-Soviet treaty, 1945–1989", font_size="12.5",
+        _text(AXIS_LEFT - 4, 16, f"Sino-Soviet relations, {_span(events)}", font_size="12.5",
               font_weight="bold", fill=MUTED),
         *_overview(events, own, first, last),
     ]
