@@ -14,10 +14,11 @@ from pathlib import Path
 # Read beside this module, not through importlib.resources: see schema.py.
 CSS = Path(__file__).with_name("card.css").read_text("utf-8")
 
+# The picture comes after the notes, so the notes are read without scrolling past it.
 _ANSWER_FOOT = """
-{{#Image}}<div class="figure">{{Image}}</div>{{/Image}}
 {{Audio}}
 {{#Notes}}<div class="notes">{{Notes}}</div>{{/Notes}}
+{{#Image}}<div class="figure">{{Image}}</div>{{/Image}}
 {{#Source}}<div class="source">{{Source}}</div>{{/Source}}"""
 
 

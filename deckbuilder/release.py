@@ -177,8 +177,8 @@ def changelog(deck_name: str, ledger: Ledger, notes: list[Note], since: str | No
                     "These cards taught something wrong before. In Anki, find them with "
                     f"`tag:{correction_tag(release.version)}` in the Browse window.", ""]
             out += [item(card_id, reason) for card_id, reason in release.corrected] + [""]
-        for title, ids in (("Reworded", release.reworded), ("New", release.new),
-                           ("Retired", release.retired)):
+        for title, ids in (("Reworded or otherwise changed", release.reworded),
+                           ("New", release.new), ("Retired", release.retired)):
             if ids:
                 out += [f"### {title}", ""] + [item(card_id) for card_id in ids] + [""]
         if release.renamed:

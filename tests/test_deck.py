@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import import_package
+from test_content import MAPS_AWAITING_CARDS
 
 from build_deck import cli
 
@@ -54,6 +55,7 @@ def test_real_deck_imports_with_the_counts_the_readme_states(built, collection):
     arrived = sorted(p.name for p in Path(collection.media.dir()).iterdir())
     assert len(arrived) == media
     used = {p.stem for p in (ROOT / "media").iterdir() if p.suffix != ".md"}
+    used -= {f"map-{key}" for key in MAPS_AWAITING_CARDS}  # drawn, but no card shows them yet
     assert {name.rsplit("-", 1)[0] for name in arrived} == used
     check = collection.media.check()
     assert check.missing == [] and check.unused == []

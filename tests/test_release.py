@@ -165,7 +165,7 @@ These cards taught something wrong before. In Anki, find them with \
 
 - `signatories`: Who signed the treaty? — *{REASON}*
 
-### Reworded
+### Reworded or otherwise changed
 
 - `article-three`: Neither party joins any alliance directed against the other.
 - `treaty-name-chinese`: The treaty's name in Chinese

@@ -1,17 +1,19 @@
-"""The treaty timeline: one list of dated events, rendered as an SVG.
+"""The treaty timeline: one list of dated events, rendered as one SVG per event.
 
-This list is the single source of truth for the timeline image. Each event names
-the card that teaches its date, and tests/test_content.py checks that the card
-states the same date (as written by ``when_text``) and that media/timeline.svg is
-exactly what ``render_svg`` produces.
+This list is the single source of truth for the timeline images. Each event names
+the card that teaches its date; that card shows ``media/timeline-<card>.svg``, a
+window of the neighbouring events with its own event marked. tests/test_content.py
+checks that the card states the same date (as written by ``when_text``) and
+tests/test_pictures.py that every image is exactly what ``render_svg`` produces.
 
-Regenerate the image with:  python3 tools/timeline.py > media/timeline.svg
+Regenerate the images (and remove stale ones) with:  python3 tools/timeline.py
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 MONTHS = (
@@ -119,88 +121,186 @@ def short_when(event: Event) -> str:
     return f"{one(start)}{sep}{one(end)}"
 
 
-# Layout, in SVG user units. Anki shows an image no taller than the window and no
-# wider than the card, so the timeline is one line per event and about 1.5 times as
-# tall as it is wide: legible both on a desktop screen and at a phone's card width.
-WIDTH = 520
-YEAR_X = 50  # right edge of the year column
-DATE_X = 60
-LINE_X = 202
-LABEL_X = 214
-TOP = 84
-ROW = 27
-YEAR_GAP = 7
+# Layout, in SVG user units. Anki scales an image down to the card's width, so the
+# drawing is 360 units wide and no text is smaller than 12.5 units: at a phone's
+# card width (about 330 px) that is still 11.5 px. A window of seven events keeps
+# the image about as tall as it is wide.
+WIDTH = 360
+SCALE = 1.25  # the SVG's natural size (desktop), as the maps; Anki shrinks it on a phone
+WINDOW = 7  # events shown around the card's own one
+AXIS_LEFT, AXIS_RIGHT, AXIS_Y = 28, 332, 40  # the overview strip, 1945 to the last event
+FIRST_YEAR, LAST_YEAR = 1945, 2005
+YEAR_X = 46  # right edge of the year column
+LINE_X = 60
+LABEL_X = 74
+TOP = 104  # first row's label baseline
+ROW = 40
+YEAR_GAP = 6
 MAX_LABEL = 32  # characters; longer labels would run off the right edge
 
-BACKGROUND = "#fbf8f0"  # the image carries its own light background (night mode)
-INK = "#1d1d1d"
-MUTED = "#5a5a5a"
-ACCENT = "#9b1c1c"
-RULE = "#8a8a8a"
-SEPARATOR = "#e4dccb"
+# Transparent background and dark inks on purpose: card.css inverts the figure in
+# night mode, so these colours must read well both as they are and inverted.
+INK = "#1d1d1f"
+MUTED = "#6b6b66"
+ACCENT = "#a31f1f"
+RULE = "#a9a79f"
+BAND = "#f5e3dd"  # behind the card's own event
 FONT = "'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _text(x: float, y: float, content: str, **attrs: str) -> str:
     extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return f'<text x="{x}" y="{y}"{extra}>{escape(content)}</text>'
+    return f'<text x="{_num(x)}" y="{_num(y)}"{extra}>{escape(content)}</text>'
 
 
-def _dot(y: float, event: Event) -> str:
-    radius = 7 if event.key else 5
+def _year_fraction(event: Event) -> float:
+    parts = _parts(event.start)
+    month = parts[1] - 0.5 if len(parts) > 1 else 6.0
+    return parts[0] + month / 12
+
+
+def _axis_x(event: Event) -> float:
+    share = (_year_fraction(event) - FIRST_YEAR) / (LAST_YEAR - FIRST_YEAR)
+    return AXIS_LEFT + share * (AXIS_RIGHT - AXIS_LEFT)
+
+
+def _span(events: tuple[Event, ...]) -> str:
+    return f"{events[0].start[:4]}–{events[-1].start[:4]}"
+
+
+def _window(events: tuple[Event, ...], index: int) -> tuple[int, int]:
+    first = min(max(index - WINDOW // 2, 0), max(len(events) - WINDOW, 0))
+    return first, min(first + WINDOW, len(events))
+
+
+def _overview(events: tuple[Event, ...], own: Event, first: int, last: int) -> list[str]:
+    """A strip from 1945 to 2005 with every event, the window shaded, the own event marked."""
+    left, right = _axis_x(events[first]), _axis_x(events[last - 1])
+    parts = [
+        f'<rect x="{_num(left - 6)}" y="{AXIS_Y - 8}" width="{_num(right - left + 12)}" '
+        f'height="16" rx="8" fill="{BAND}"/>',
+        f'<line x1="{AXIS_LEFT}" y1="{AXIS_Y}" x2="{AXIS_RIGHT}" y2="{AXIS_Y}" '
+        f'stroke="{RULE}" stroke-width="1.5"/>',
+    ]
+    for year in range(FIRST_YEAR, LAST_YEAR + 1, 5):
+        x = AXIS_LEFT + (year - FIRST_YEAR) / (LAST_YEAR - FIRST_YEAR) * (AXIS_RIGHT - AXIS_LEFT)
+        tall = year % 10 == 0
+        parts.append(f'<line x1="{_num(x)}" y1="{AXIS_Y + 3}" x2="{_num(x)}" '
+                     f'y2="{AXIS_Y + (9 if tall else 6)}" stroke="{RULE}" stroke-width="1"/>')
+        if tall:
+            parts.append(_text(x, AXIS_Y + 23, str(year), font_size="12.5", fill=MUTED,
+                               text_anchor="middle"))
+    for event in events:
+        if event is not own:
+            parts.append(f'<circle cx="{_num(_axis_x(event))}" cy="{AXIS_Y}" r="2.5" '
+                         f'fill="{MUTED}"/>')
+    parts.append(f'<circle cx="{_num(_axis_x(own))}" cy="{AXIS_Y}" r="5" fill="{ACCENT}" '
+                 'stroke="#ffffff" stroke-width="1.5"/>')
+    return parts
+
+
+def _dot(y: float, event: Event, own: bool) -> str:
+    radius = 7 if own else (5.5 if event.key else 4.5)
+    colour = ACCENT if own else INK
     if event.confidence == "M":
-        return (f'<circle cx="{LINE_X}" cy="{y}" r="{radius}" fill="{BACKGROUND}" '
-                f'stroke="{ACCENT}" stroke-width="2.5"/>')
-    return f'<circle cx="{LINE_X}" cy="{y}" r="{radius}" fill="{ACCENT}"/>'
+        return (f'<circle cx="{LINE_X}" cy="{_num(y)}" r="{radius - 1}" fill="#ffffff" '
+                f'stroke="{colour}" stroke-width="2.5"/>')
+    return f'<circle cx="{LINE_X}" cy="{_num(y)}" r="{radius}" fill="{colour}"/>'
 
 
-def render_svg(events: tuple[Event, ...] = EVENTS) -> str:
-    """Return the timeline as a standalone SVG document."""
-    body: list[str] = []
+def render_svg(card: str, events: tuple[Event, ...] = EVENTS) -> str:
+    """The timeline image for the event that ``card`` teaches, as an SVG document."""
+    index = next((i for i, e in enumerate(events) if e.card == card), None)
+    if index is None:
+        raise ValueError(f"no timeline event is taught by card {card!r}")
+    own = events[index]
+    first, last = _window(events, index)
+    rows: list[str] = []
     y = TOP
     last_year = None
-    first_y = last_y = 0
-    for index, event in enumerate(events):
+    first_y = last_y = 0.0
+    for event in events[first:last]:
         if len(event.label) > MAX_LABEL:
             raise ValueError(f"{event.card}: label longer than {MAX_LABEL} characters")
+        is_own = event is own
         year = event.start[:4]
-        if year != last_year:
-            if last_year is not None:
-                y += YEAR_GAP
-                body.append(f'<line x1="12" y1="{y - ROW / 2 - YEAR_GAP / 2 + 2}" '
-                            f'x2="{WIDTH - 12}" y2="{y - ROW / 2 - YEAR_GAP / 2 + 2}" '
-                            f'stroke="{SEPARATOR}" stroke-width="1"/>')
-            body.append(_text(YEAR_X, y + 5, year, font_size="15", font_weight="bold",
-                              fill=INK, text_anchor="end"))
-            last_year = year
-        if index == 0:
-            first_y = y
-        last_y = y
-        body.append(_dot(y, event))
+        if last_year is not None and year != last_year:
+            y += YEAR_GAP
+        dot_y = y - 4.5
+        if event is events[first]:
+            first_y = dot_y
+        last_y = dot_y
         date = short_when(event) + (" (?)" if event.confidence == "M" else "")
+        if is_own:
+            rows.append(f'<rect x="4" y="{_num(y - 21)}" width="{WIDTH - 8}" '
+                        f'height="{36 if date else 30}" rx="7" fill="{BAND}"/>')
+        if year != last_year:
+            rows.append(_text(YEAR_X, y, year, font_size="14", font_weight="bold",
+                              fill=ACCENT if is_own else INK, text_anchor="end"))
+            last_year = year
+        rows.append(_dot(dot_y, event, is_own))
+        rows.append(_text(LABEL_X, y, event.label, font_size="14", fill=INK,
+                          font_weight="bold" if is_own else "normal"))
         if date:
-            body.append(_text(DATE_X, y + 5, date, font_size="14", font_weight="bold",
-                              fill=ACCENT))
-        body.append(_text(LABEL_X, y + 5, event.label, font_size="15",
-                          font_weight="bold" if event.key else "normal", fill=INK))
+            rows.append(_text(LABEL_X, y + 15, date, font_size="12.5", fill=ACCENT,
+                              font_weight="bold" if is_own else "normal"))
         y += ROW
-    height = y + 22
+    height = round(y - ROW + 30)
+    has_m = any(e.confidence == "M" for e in events[first:last])
+    if has_m:
+        height += 10
+    spine = [f'<line x1="{LINE_X}" y1="{_num(first_y)}" x2="{LINE_X}" y2="{_num(last_y)}" '
+             f'stroke="{RULE}" stroke-width="2"/>']
+    # Dashed ends say the line goes on beyond the window.
+    if first > 0:
+        spine.append(f'<line x1="{LINE_X}" y1="{_num(first_y - 20)}" x2="{LINE_X}" '
+                     f'y2="{_num(first_y)}" stroke="{RULE}" stroke-width="2" '
+                     'stroke-dasharray="3 3"/>')
+    if last < len(events):
+        spine.append(f'<line x1="{LINE_X}" y1="{_num(last_y)}" x2="{LINE_X}" '
+                     f'y2="{_num(last_y + 20)}" stroke="{RULE}" stroke-width="2" '
+                     'stroke-dasharray="3 3"/>')
     head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" font-family="{FONT}">',
-        "<title>The Sino-Soviet treaty of 1950: timeline, 1945–1989</title>",
-        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" rx="12" fill="{BACKGROUND}"/>',
-        _text(WIDTH / 2, 32, "Sino-Soviet Treaty of 1950", font_size="20",
-              font_weight="bold", fill=INK, text_anchor="middle"),
-        _text(WIDTH / 2, 54, "from the 1945 treaty to normalisation in 1989", font_size="14",
-              fill=MUTED, text_anchor="middle"),
-        f'<line x1="{LINE_X}" y1="{first_y}" x2="{LINE_X}" y2="{last_y}" stroke="{RULE}" '
-        'stroke-width="2"/>',
+        f'width="{round(WIDTH * SCALE)}" height="{round(height * SCALE)}" '
+        f'font-family="{FONT}">',
+        f"<title>Timeline: {escape(own.label)}, {escape(when_text(own))}</title>",
+        _text(AXIS_LEFT - 4, 16, f"Sino-Soviet relations, {_span(events)}", font_size="12.5",
+              font_weight="bold", fill=MUTED),
+        *_overview(events, own, first, last),
     ]
-    legend = _text(WIDTH - 14, height - 12, "(?) medium confidence", font_size="12",
-                   fill=MUTED, text_anchor="end")
-    return "\n".join([*head, *body, legend, "</svg>"]) + "\n"
+    tail = []
+    if has_m:
+        tail.append(_text(WIDTH - 8, height - 8, "(?) medium confidence", font_size="12.5",
+                          fill=MUTED, text_anchor="end"))
+    return "\n".join([*head, *spine, *rows, *tail, "</svg>"]) + "\n"
+
+
+def image_name(card: str) -> str:
+    return f"timeline-{card}.svg"
+
+
+def write_all(media: Path, events: tuple[Event, ...] = EVENTS) -> list[Path]:
+    """Write one image per event into ``media``; remove timeline images no event has."""
+    wanted = {image_name(e.card): render_svg(e.card, events) for e in events}
+    for stale in sorted(media.glob("timeline*.svg")):
+        if stale.name not in wanted:
+            stale.unlink()
+    written = []
+    for name, svg in wanted.items():
+        path = media / name
+        if not path.exists() or path.read_text("utf-8") != svg:
+            path.write_text(svg, "utf-8", newline="\n")
+        written.append(path)
+    return written
 
 
 if __name__ == "__main__":
-    sys.stdout.write(render_svg())
+    root = Path(__file__).resolve().parent.parent
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "media"
+    paths = write_all(out)
+    print(f"{len(paths)} timeline images in {out}")
