@@ -55,7 +55,7 @@ def collection_file(deck: Deck, notes: list[Note], note_types: tuple[NoteType, .
         # Anki replaces a deck's description whenever an import brings a non-empty one (measured
         # in tests/test_release.py), so this is where learners see the version and what changed.
         notes_html = description_html(plan.ledger, notes, deck.version)
-        description = f"{description}\n{notes_html}" if description else notes_html
+        description += notes_html
     anki_deck = genanki.Deck(deck.id, deck.name, description)
     for note_type in note_types:
         anki_deck.add_model(_genanki_model(note_type))

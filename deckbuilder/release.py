@@ -96,7 +96,11 @@ def prompt(note: Note) -> str:
 
 
 def description_html(ledger: Ledger, notes: list[Note], version: str) -> str:
-    """The version and what's new, for the end of the deck's description in Anki."""
+    """The version and what's new, for the end of the deck's description in Anki.
+
+    One line each, the corrected facts folded away: learners see this above the Study button
+    every day. No newlines: Anki shows each as a line break.
+    """
     prompts = {note.card_id: prompt(note) for note in notes}
     recent = [r for r in releases(ledger) if version_key(r.version) <= version_key(version)]
     parts = [f"<p><b>Version {html.escape(version)}</b></p>"]
@@ -105,16 +109,17 @@ def description_html(ledger: Ledger, notes: list[Note], version: str) -> str:
                      f"{html.escape(release.counts())}.</p>")
         if release.corrected:
             tag = correction_tag(release.version)
+            count = len(release.corrected)
             items = "".join(
                 f"<li>{html.escape(prompts.get(current_id(ledger, card_id), card_id))} "
                 f"<i>({html.escape(reason)})</i></li>"
                 for card_id, reason in release.corrected)
-            parts.append(f"<p>Corrected in {html.escape(release.version)}: if you studied "
-                         f"these before, you may have learned something wrong. Find them in the "
-                         f"Browse window with "
-                         f"<code>tag:{html.escape(tag)}</code> and, if you like, reset them "
-                         f"(Cards → Reset; Forget in older versions).</p><ul>{items}</ul>")
-    return "\n".join(parts)
+            parts.append(f"<details><summary>Corrected in {html.escape(release.version)}: "
+                         f"{count} fact{'s' if count != 1 else ''} you may have learned wrong. "
+                         f"Find them in the Browse window with <code>tag:{html.escape(tag)}</code> "
+                         "and, if you like, reset them (Cards → Reset; Forget in older "
+                         f"versions).</summary><ul>{items}</ul></details>")
+    return "".join(parts)
 
 
 def _md(text: str) -> str:
