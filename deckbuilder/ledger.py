@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import Problems, did_you_mean, display_path
+from .errors import DeckError, Problems, did_you_mean, display_path
 from .media import MediaFile
 from .model import Deck
 from .notes import Note
@@ -322,6 +322,19 @@ def _where(deck: Deck, card_id: str, file: str, entry: CardEntry | None
     return file, entry.line if entry else 0, 1 if entry else 0, card_id
 
 
+def _locate(deck: Deck, card_id: str, file: str) -> tuple[str, int, int, str]:
+    """Where a card is written, read again: the cards are let go before the ledger is read, and
+    this is only for a message."""
+    from .cards import load_deck  # the error path only
+
+    try:
+        cards = load_deck(deck.cards_dir, deck.media_dir).cards
+    except (DeckError, OSError):
+        cards = []
+    card = next((c for c in cards if c.id == card_id), None)
+    return (card.file, card.line, card.col, card_id) if card else (file, 0, 0, card_id)
+
+
 def _renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: str, file: str,
              problems: Problems, result: Plan) -> dict[str, str]:
     """Record each card's `was:` that the ledger does not know yet, and refuse former ids used
@@ -332,7 +345,7 @@ def _renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: s
         gone = old.renames.get(note.card_id)
         if gone:
             released = f" in release {gone.version}" if gone.version else ""
-            problems.add(*_where(deck, note.card_id, file, None),
+            problems.add(*_locate(deck, note.card_id, file),
                          f"'{note.card_id}' was renamed to '{gone.new}'{released}; learners' "
                          f"notes for it are now '{gone.new}'s, so a former id cannot come back as "
                          "a new card. Choose another id")

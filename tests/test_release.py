@@ -240,9 +240,9 @@ def test_renames_chain_and_keep_the_first_identity(release_dir, collection, monk
     release_dir.edit("treaty.yaml", "cards:\n", "cards:\n" + NEW_CARD.replace(
         "term-years", "name-chinese"))
     out = refused(release_dir, monkeypatch)
-    assert ("card 'name-chinese': 'name-chinese' was renamed to 'name-zh' in release 1.2.0; "
-            "learners' notes for it are now 'name-zh's, so a former id cannot come back as a "
-            "new card. Choose another id") in out
+    assert ("treaty.yaml:3:5: card 'name-chinese': 'name-chinese' was renamed to 'name-zh' in "
+            "release 1.2.0; learners' notes for it are now 'name-zh's, so a former id cannot come "
+            "back as a new card. Choose another id") in out
 
 
 @pytest.mark.parametrize(("change", "message"), [
