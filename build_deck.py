@@ -241,9 +241,10 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
     """
     from deckbuilder import ledger as ledger_file
     from deckbuilder.build import make_notes
+    from deckbuilder.changelog import changelog as write_changelog
+    from deckbuilder.changelog import git_dates
     from deckbuilder.paths import default_ledger
-    from deckbuilder.release import VERSION_RE, git_dates
-    from deckbuilder.release import changelog as write_changelog
+    from deckbuilder.release import VERSION_RE
 
     if since is not None and not VERSION_RE.match(since):
         raise click.BadParameter(f"{since!r} is not a version such as 1.0.0 "

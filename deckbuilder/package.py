@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .atomic import write_atomically
+from .changelog import description_html
 from .ledger import Plan
 from .media import MediaFile
 from .model import Deck
 from .notes import Note
 from .notetypes import NoteType
-from .release import description_html
 from .render import markdown
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -70,7 +70,7 @@ def test_committed_changelog_is_current():
     # CHANGELOG.md is `build-deck changelog -o CHANGELOG.md`; tag dates may or may not be in it.
     from deckbuilder import ledger
     from deckbuilder.build import make_notes
-    from deckbuilder.release import changelog
+    from deckbuilder.changelog import changelog
 
     made = make_notes(ROOT / "cards", ROOT / "media")
     expected = changelog(made.deck.name, ledger.read(ROOT / "cards.lock"), made.notes, dates={})
@@ -79,7 +79,8 @@ def test_committed_changelog_is_current():
 
 def test_real_deck_tells_learners_its_version_and_corrections(built, collection):
     from deckbuilder import ledger
-    from deckbuilder.release import correction_tag, releases
+    from deckbuilder.changelog import releases
+    from deckbuilder.release import correction_tag
 
     latest = releases(ledger.read(ROOT / "cards.lock"))[0]
     import_package(collection, built / "deck.apkg")

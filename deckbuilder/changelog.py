@@ -1,0 +1,182 @@
+"""What each release changed, told to learners (the deck's description in Anki) and to
+authors (Markdown release notes), from the ledger's release records.
+
+Anki replaces a deck's description on every import that brings a non-empty one, so the
+description is where every learner who imports a release sees its version.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .release import CORRECTED, correction_tag, version_key
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
+    from .notes import Note
+
+# Releases summed up in the deck's description, newest first.
+DESCRIPTION_RELEASES = 3
+
+# A deletion with no deletion inside it; replaced until none is left, so nested ones unwrap.
+_CLOZE = re.compile(r"\{\{c\d+::((?:(?!\{\{|\}\}|::).)*)(?:::(?:(?!\{\{|\}\}).)*)?\}\}",
+                    re.DOTALL)
+# The sort field puts a space where each tag was: "<b>x</b>." reads "x ."
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([.,;:?!])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+@dataclass
+class Release:
+    """One release as the ledger tells it, with each card's prompt as the cards give it now."""
+
+    version: str
+    new: list[str]
+    corrected: list[tuple[str, str]]  # (card id, reason)
+    reworded: list[str]
+    retired: list[str]
+    renamed: list[tuple[str, str]]  # (old id, new id)
+
+    def counts(self) -> str:
+        parts = [f"{len(self.new)} new", f"{len(self.corrected)} corrected",
+                 f"{len(self.reworded)} reworded", f"{len(self.retired)} retired"]
+        text = f"{', '.join(parts[:-1])} and {parts[-1]} notes"
+        if self.renamed:
+            text += f"; {len(self.renamed)} renamed without losing reviews"
+        return text
+
+
+def releases(ledger: Ledger) -> list[Release]:
+    """Every release the ledger records, newest first."""
+    found = {version: Release(version, [], [], [], [], []) for version in ledger.releases}
+    for change in sorted(ledger.changes.values(), key=lambda c: c.card_id):
+        release = found.setdefault(change.version, Release(change.version, [], [], [], [], []))
+        if change.kind == CORRECTED:
+            release.corrected.append((change.card_id, change.reason))
+        else:
+            getattr(release, change.kind).append(change.card_id)
+    for rename in sorted(ledger.renames.values(), key=lambda r: r.old):
+        if rename.version in found:
+            found[rename.version].renamed.append((rename.old, rename.new))
+    return sorted(found.values(), key=lambda r: version_key(r.version), reverse=True)
+
+
+def current_id(ledger: Ledger, card_id: str) -> str:
+    """The id a card has now, following its renames."""
+    seen = {card_id}
+    while card_id in ledger.renames and ledger.renames[card_id].new not in seen:
+        card_id = ledger.renames[card_id].new
+        seen.add(card_id)
+    return card_id
+
+
+def prompt(note: Note) -> str:
+    """The question a card asks, as plain text: its front, or its cloze read out in full."""
+    text = note.sort_field
+    while True:
+        unwrapped = _CLOZE.sub(r"\1", text)
+        if unwrapped == text:
+            return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(text.split()))
+        text = unwrapped
+
+
+def description_html(ledger: Ledger, notes: list[Note], version: str) -> str:
+    """The version and what's new, for the end of the deck's description in Anki.
+
+    One line each, the corrected facts folded away: learners see this above the Study button
+    every day. No newlines: Anki shows each as a line break.
+    """
+    prompts = {note.card_id: prompt(note) for note in notes}
+    recent = [r for r in releases(ledger) if version_key(r.version) <= version_key(version)]
+    parts = [f"<p><b>Version {html.escape(version)}</b></p>"]
+    for release in recent[:DESCRIPTION_RELEASES]:
+        parts.append(f"<p>What's new in {html.escape(release.version)}: "
+                     f"{html.escape(release.counts())}.</p>")
+        if release.corrected:
+            tag = correction_tag(release.version)
+            count = len(release.corrected)
+            items = "".join(
+                f"<li>{html.escape(prompts.get(current_id(ledger, card_id), card_id))} "
+                f"<i>({html.escape(reason)})</i></li>"
+                for card_id, reason in release.corrected)
+            parts.append(f"<details><summary>Corrected in {html.escape(release.version)}: "
+                         f"{count} fact{'s' if count != 1 else ''} you may have learned wrong. "
+                         f"Find them in the Browse window with <code>tag:{html.escape(tag)}</code> "
+                         "and, if you like, reset them (Cards → Reset; Forget in older "
+                         f"versions).</summary><ul>{items}</ul></details>")
+    return "".join(parts)
+
+
+def _md(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def git_dates(folder: Path, versions: list[str]) -> dict[str, str] | None:
+    """The date of each release's tag `v<version>` in git, or None outside a git repository."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
+                                  text=True, check=False, stdin=subprocess.DEVNULL)
+        except OSError:
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    if git("rev-parse", "--is-inside-work-tree") != "true":
+        return None
+    dates = {}
+    for version in versions:
+        date = git("log", "-1", "--format=%cs", f"refs/tags/v{version}", "--")
+        if date:
+            dates[version] = date
+    return dates
+
+
+def changelog(deck_name: str, ledger: Ledger, notes: list[Note], since: str | None = None,
+              dates: dict[str, str] | None = None) -> str:
+    """Release notes in Markdown, newest release first; only releases after `since` if given.
+
+    `dates` maps versions to their tag's date (from git_dates; an untagged release has none);
+    None means there is no git history to read, which the text says.
+    """
+    prompts = {note.card_id: prompt(note) for note in notes}
+
+    def item(card_id: str, detail: str = "") -> str:
+        now = current_id(ledger, card_id)
+        renamed = f" (now `{now}`)" if now != card_id else ""
+        text = prompts.get(now)
+        line = f"- `{card_id}`{renamed}"
+        if text:
+            line += f": {_md(text)}"
+        return line + (f" — *{_md(detail)}*" if detail else "")
+
+    chosen = [r for r in releases(ledger)
+              if since is None or version_key(r.version) > version_key(since)]
+    out = [f"# {_md(deck_name)}: changelog", ""]
+    if dates is None:
+        out += ["Read from the ledger (cards.lock) alone: no git repository here, so release "
+                "dates are not known.", ""]
+    if not ledger.releases:
+        out += ["No releases recorded yet: add `version:` to deck.yaml and build.", ""]
+    elif not chosen:
+        out += [f"No releases after {since}.", ""]
+    for release in chosen:
+        when = f" ({dates[release.version]})" if dates and release.version in dates else ""
+        out += [f"## {release.version}{when}", "", release.counts() + ".", ""]
+        if release.corrected:
+            out += ["### Corrected", "",
+                    "These cards taught something wrong before. In Anki, find them with "
+                    f"`tag:{correction_tag(release.version)}` in the Browse window.", ""]
+            out += [item(card_id, reason) for card_id, reason in release.corrected] + [""]
+        for title, ids in (("Reworded or otherwise changed", release.reworded),
+                           ("New", release.new), ("Retired", release.retired)):
+            if ids:
+                out += [f"### {title}", ""] + [item(card_id) for card_id in ids] + [""]
+        if release.renamed:
+            out += ["### Renamed (reviews kept)", ""]
+            out += [f"- `{old}` → {item(new)[2:]}" for old, new in release.renamed] + [""]
+    return "\n".join(out).rstrip("\n") + "\n"
