@@ -5,13 +5,20 @@ A thin Click layer over deckbuilder, which does the work and raises DeckError fo
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 import time
 from pathlib import Path
 
-import click
+if __name__ == "__main__" or Path(sys.argv[0]).name == "build-deck":
+    # Before the imports, so that Ctrl-C while starting up is one line too.
+    signal.signal(signal.SIGINT, lambda *_: _interrupted())
 
-from deckbuilder import DeckError
+import click  # noqa: E402
+
+from deckbuilder import DeckError  # noqa: E402
 
 
 class _BuildByDefault(click.Group):
@@ -91,6 +98,8 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
 
     with _Progress(enabled=not quiet) as progress:
         result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
+    for notice in result.notices:
+        click.echo(f"Note: {notice}", err=True)
     if quiet:
         return
     plan = result.plan
@@ -207,6 +216,77 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
                                + f"\n{count} problem{'s' if count != 1 else ''} found by Anki.")
 
 
+@cli.command()
+@click.option("--from", "package", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The package you last released to learners.")
+@_cards_option
+@_media_option
+@_ledger_option
+def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
+    """Rebuild a lost ledger from the package you last released.
+
+    Matches each note in PACKAGE to today's card by its identity, and writes the ledger that
+    release implies: the next build then updates exactly the notes whose cards changed since,
+    and leaves learners' own edits on the others alone. Refuses to replace a ledger that reads.
+
+    \b
+    Example:
+        build-deck ledger --from ~/releases/treaty-1.0.apkg
+    """
+    from deckbuilder import ledger as ledger_file
+    from deckbuilder.atomic import write_atomically
+    from deckbuilder.errors import display_path
+    from deckbuilder.paths import default_ledger
+    from deckbuilder.recover import ledger_from_package
+
+    ledger_path = Path(ledger_path or default_ledger(cards_dir))
+    try:
+        if not ledger_file.read(ledger_path).missing:
+            raise click.ClickException(f"{display_path(ledger_path)} exists and reads well; "
+                                       "move it away first if it is wrong.")
+    except DeckError:
+        pass  # unreadable: this command is what it needs
+    found = ledger_from_package(cards_dir, media_dir, package)
+    write_atomically(ledger_path, lambda f: f.writelines(
+        line.encode("utf-8") for line in ledger_file.lines(found.ledger)))
+    click.echo(f"Wrote {display_path(ledger_path)} from {display_path(package)}: "
+               f"{found.matched} notes released, {found.changed} changed since, "
+               f"{found.new} new cards.")
+
+
+def main() -> None:
+    """The console script: Ctrl-C is one line and status 130, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        _interrupted()
+    except KeyboardInterrupt:
+        _interrupted()
+    except click.ClickException as e:
+        e.show()
+        _exit(e.exit_code)
+    except SystemExit as e:
+        _exit(e.code if isinstance(e.code, int) else (0 if e.code is None else 1))
+    _exit(0)
+
+
+def _interrupted(*_: object) -> None:
+    with contextlib.suppress(Exception):
+        sys.stderr.write("\nInterrupted; the previous package and ledger are unchanged.\n")
+        sys.stderr.flush()
+    os._exit(130)  # no clean-up to wait for: every write is atomic
+
+
+def _exit(status: int) -> None:
+    # A closed or full stdout must not turn a build that wrote its files into a failure.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.flush()
+    os._exit(status)
+
+
 class _Progress:
     """Say what a long build is doing, on one terminal line that is wiped when it is done.
 
@@ -239,4 +319,4 @@ def _content_error(error: DeckError) -> click.ClickException:
 
 
 if __name__ == "__main__":
-    cli()
+    main()

@@ -8,52 +8,27 @@ one; that leaves untouched notes (and the learner's own edits to them) alone.
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problems, display_path
+from .ledgerfile import (
+    EARLIEST,
+    CardEntry,
+    Ledger,
+    NoteTypeEntry,
+    check_time,
+    latest_time,
+    lines,
+    read,
+)
 from .media import MediaFile
 from .model import Deck
 from .notes import Note
 from .notetypes import NoteType
 from .paths import DECK_FILE
-
-_HEADER = (
-    "# build-deck ledger: written by every build; commit it with your cards.\n"
-    "# It records what the last build put in the package so the next one can tell what\n"
-    "# changed. Do not edit it by hand.\n"
-)
-
-
-@dataclass(slots=True)
-class CardEntry:
-    digest: str
-    mod: int
-    retired: bool = False
-    kind: str | None = None  # "basic" or "cloze": a note cannot change between them
-    line: int = 0  # in the ledger file, for messages
-
-
-@dataclass
-class NoteTypeEntry:
-    id: int
-    digest: str
-    mod: int
-    name: str
-    fields: tuple[str, ...]
-    templates: tuple[str, ...]
-
-
-@dataclass
-class Ledger:
-    deck_id: int = 0
-    deck_name: str = ""
-    created: int = 0
-    cards: dict[str, CardEntry] = field(default_factory=dict)
-    note_types: dict[int, NoteTypeEntry] = field(default_factory=dict)
-    media: dict[str, str] = field(default_factory=dict)  # name in cards -> name in the package
 
 
 @dataclass
@@ -67,6 +42,7 @@ class Plan:
     retired: list[str] = field(default_factory=list)
     new_note_types: list[NoteType] = field(default_factory=list)
     replaced_note_types: list[str] = field(default_factory=list)
+    previous_package: str = ""  # the sha256 of the package the old ledger was written with
 
     def note_mod(self, note: Note) -> int:
         return self.ledger.cards[note.card_id].mod
@@ -76,66 +52,21 @@ class Plan:
 
 
 def build_time() -> int:
-    """Now, or SOURCE_DATE_EPOCH when set (for reproducible builds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(epoch) if epoch.isdigit() else int(time.time())
-
-
-def read(path: Path) -> Ledger:
-    """Read a ledger; a missing file is an empty ledger (the deck's first build)."""
-    ledger = Ledger()
+    """Now, or SOURCE_DATE_EPOCH when set (for reproducible builds). Raises DeckError."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or not raw.strip():
+        return int(time.time())
     problems = Problems()
-    file = display_path(Path(path))
-    try:
-        text = Path(path).read_text("utf-8")
-    except FileNotFoundError:
-        return ledger
-    except UnicodeDecodeError:
-        problems.add(file, message="not valid UTF-8; restore the file from version control "
-                     "(git checkout cards.lock)")
-        problems.raise_if_any()
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        try:
-            kind = parts[0]
-            if kind == "deck":
-                ledger.deck_id, ledger.created = int(parts[1]), int(parts[2])
-                ledger.deck_name = parts[3]
-            elif kind == "card":
-                flags = parts[4:]
-                ledger.cards[parts[1]] = CardEntry(
-                    parts[2], int(parts[3]), "retired" in flags,
-                    next((f for f in flags if f in ("basic", "cloze")), None), number)
-            elif kind == "notetype":
-                entry = NoteTypeEntry(int(parts[1]), parts[2], int(parts[3]), parts[4],
-                                      tuple(parts[5].split("|")), tuple(parts[6].split("|")))
-                ledger.note_types[entry.id] = entry
-            elif kind == "media":
-                ledger.media[parts[1]] = parts[2]
-            else:
-                raise ValueError(kind)
-        except (IndexError, ValueError):
-            problems.add(file, number, 1, message="unreadable ledger line; restore the file "
-                         "from version control (git checkout cards.lock)")
+    epoch = raw.strip()
+    if not re.fullmatch(r"[0-9]{1,19}", epoch):
+        problems.add("SOURCE_DATE_EPOCH", message=f"{raw[:40]!r} is not a time: it must be "
+                     "whole seconds since 1970 in ASCII digits, such as 1700000000")
+    else:
+        wrong = check_time(int(epoch), "the time", latest_time())
+        if wrong:
+            problems.add("SOURCE_DATE_EPOCH", message=wrong)
     problems.raise_if_any()
-    return ledger
-
-
-def lines(ledger: Ledger) -> Iterator[str]:
-    """The ledger's text line by line, to write a large one without holding it all."""
-    yield _HEADER
-    yield f"deck\t{ledger.deck_id}\t{ledger.created}\t{ledger.deck_name}\n"
-    for entry in sorted(ledger.note_types.values(), key=lambda e: e.id):
-        yield (f"notetype\t{entry.id}\t{entry.digest}\t{entry.mod}\t{entry.name}\t"
-               f"{'|'.join(entry.fields)}\t{'|'.join(entry.templates)}\n")
-    for name, package_name in sorted(ledger.media.items()):
-        yield f"media\t{name}\t{package_name}\n"
-    for card_id in sorted(ledger.cards):
-        card = ledger.cards[card_id]
-        retired = "\tretired" if card.retired else ""
-        yield f"card\t{card_id}\t{card.digest}\t{card.mod}\t{card.kind}{retired}\n"
+    return int(epoch)
 
 
 def _next_mod(previous: int | None, now: int) -> int:
@@ -151,16 +82,18 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
     deck_file = display_path(deck.cards_dir / DECK_FILE)
     if old.deck_id and old.deck_id != deck.id:
         problems.add(deck_file, *deck.marks.get("id", (0, 0)), None,
-                     f"the deck id was {old.deck_id} in the last build; it is permanent, because "
-                     "every note's identity is made from it and Anki would add the whole deck "
-                     "again beside the old one. Put the old id back")
+                     f"the deck id was {old.deck_id} in the last build (ledger {file}, deck "
+                     f"'{old.deck_name}'); it is permanent, because every note's identity is "
+                     "made from it and Anki would add the whole deck again beside the old one. "
+                     "Put the old id back; or, if that ledger is another deck's, use this "
+                     "deck's own (--ledger)")
     elif old.deck_name and old.deck_name != deck.name:
         problems.add(deck_file, *deck.marks.get("name", (0, 0)), None,
                      f"the deck name was '{old.deck_name}' in the last build; it is fixed once "
                      "released, because Anki matches decks by name and would split the deck "
                      "in two. Put the old name back")
     new = Ledger(deck.id, deck.name, old.created or now)
-    result = Plan(new)
+    result = Plan(new, previous_package=old.package)
 
     for note_type in note_types:
         before = old.note_types.get(note_type.id)
@@ -196,7 +129,10 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                          "version as a new card with a new id")
         if last is None:
             result.added.append(note.card_id)
-            mod = now
+            # New to this ledger, but maybe not to learners, should the ledger have been lost:
+            # stamped with a time no release can be older than, it never beats (so never
+            # overwrites) a note a learner already has; it only adds where there is none.
+            mod = EARLIEST
         elif last.digest == digest:
             result.unchanged.append(note.card_id)
             mod = last.mod
@@ -215,3 +151,6 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
     new.media = {name: m.package_name for name, m in media.items()}
     problems.raise_if_any()
     return result
+
+
+__all__ = ["CardEntry", "Ledger", "NoteTypeEntry", "Plan", "build_time", "lines", "plan", "read"]
