@@ -6,15 +6,15 @@ A thin Click layer over deckbuilder, which does the work and raises DeckError fo
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
-import time
 from pathlib import Path
 
+from cli_runtime import Progress, exit_now, interrupted
+
 if __name__ == "__main__" or Path(sys.argv[0]).name == "build-deck":
-    # Before the imports, so that Ctrl-C while starting up is one line too.
-    signal.signal(signal.SIGINT, lambda *_: _interrupted())
+    # Before the other imports, so that Ctrl-C while starting up is one line too.
+    signal.signal(signal.SIGINT, lambda *_: interrupted())
 
 import click  # noqa: E402
 
@@ -96,34 +96,37 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     """
     from deckbuilder.build import build as run_build
 
-    with _Progress(enabled=not quiet) as progress:
+    with Progress(enabled=not quiet) as progress:
         result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
     for notice in result.notices:
         click.echo(f"Note: {notice}", err=True)
     if quiet:
         return
     plan = result.plan
-    click.echo(f"Built {result.output}: {len(result.notes)} notes, {result.card_count} cards, "
+    _echo(f"Built {result.output}: {len(result.notes)} notes, {result.card_count} cards, "
                f"{len(result.media)} media files.")
-    click.echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
+    _echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
                f"{len(plan.unchanged)} unchanged, {len(plan.retired)} retired.")
     if verbose:
         for label, ids in (("new", plan.added), ("updated", plan.updated),
                            ("retired", plan.retired)):
             for card_id in ids:
-                click.echo(f"  {label}: {card_id}")
+                _echo(f"  {label}: {card_id}")
     replaced = ", ".join(f"'{name}'" for name in plan.replaced_note_types)
     for note_type in plan.new_note_types:
         instead = f" (in place of {replaced})" if replaced else ""
-        click.echo(f"Note type '{note_type.name}' is new{instead}: when importing, tick 'Merge "
+        _echo(f"Note type '{note_type.name}' is new{instead}: when importing, tick 'Merge "
                    "note types' in Anki's import options so existing notes move to it.")
 
 
 @cli.command()
 @_cards_option
 @_media_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where a build would write.  [default: dist/<deck-name>.apkg]")
 @_ledger_option
-def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
+def check(cards_dir: Path, media_dir: Path, output: Path | None,
+          ledger_path: Path | None) -> None:
     """Check the cards as a build would, writing nothing.
 
     Runs every validation of `build` (cards, media, sources, and the ledger of past builds)
@@ -137,7 +140,7 @@ def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
     """
     from deckbuilder.build import prepare
 
-    prepared = prepare(cards_dir, media_dir, ledger_path)
+    prepared = prepare(cards_dir, media_dir, ledger_path, output=output)
     plan = prepared.plan
     click.echo(f"OK: {len(prepared.notes)} notes, {prepared.card_count} cards, "
                f"{len(prepared.media)} media files in '{prepared.deck.name}'; a build would add "
@@ -255,61 +258,26 @@ def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | 
                f"{found.new} new cards.")
 
 
+def _echo(message: str) -> None:
+    # The files are written by now: a reader that went away (`| head`, `>&-`) is no failure.
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(message)
+
+
 def main() -> None:
     """The console script: Ctrl-C is one line and status 130, never a traceback."""
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        _interrupted()
+        interrupted()
     except KeyboardInterrupt:
-        _interrupted()
+        interrupted()
     except click.ClickException as e:
         e.show()
-        _exit(e.exit_code)
+        exit_now(e.exit_code)
     except SystemExit as e:
-        _exit(e.code if isinstance(e.code, int) else (0 if e.code is None else 1))
-    _exit(0)
-
-
-def _interrupted(*_: object) -> None:
-    with contextlib.suppress(Exception):
-        sys.stderr.write("\nInterrupted; the previous package and ledger are unchanged.\n")
-        sys.stderr.flush()
-    os._exit(130)  # no clean-up to wait for: every write is atomic
-
-
-def _exit(status: int) -> None:
-    # A closed or full stdout must not turn a build that wrote its files into a failure.
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            if stream is not None:
-                stream.flush()
-    os._exit(status)
-
-
-class _Progress:
-    """Say what a long build is doing, on one terminal line that is wiped when it is done.
-
-    Only on a terminal, and only once the build has run for a moment: a small deck builds
-    before a person could read it, and logs should get the summary alone.
-    """
-
-    def __init__(self, enabled: bool, delay: float = 0.5):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.monotonic()
-        self.delay, self.shown = delay, False
-
-    def __call__(self, stage: str) -> None:
-        if self.enabled and time.monotonic() - self.start >= self.delay:
-            click.echo(f"\r\033[K{stage}…", nl=False, err=True)
-            self.shown = True
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.shown:
-            click.echo("\r\033[K", nl=False, err=True)
+        exit_now(e.code if isinstance(e.code, int) else (0 if e.code is None else 1))
+    exit_now(0)
 
 
 def _content_error(error: DeckError) -> click.ClickException:

@@ -140,7 +140,8 @@ def check_time(value: int, what: str, latest: int) -> str | None:
     if value < EARLIEST:
         return f"{what} {value} is before 2000, earlier than any build"
     if value > latest:
-        day = time.strftime("%Y-%m-%d", time.gmtime(min(value, 253402300799)))
+        day = (time.strftime("%Y-%m-%d", time.gmtime(value)) if value <= 253402300799
+               else "after 9999")
         hint = " (a time in milliseconds?)" if value > 10**11 else ""
         return (f"{what} {value} ({day}) is in the future{hint}: a note stamped with it would "
                 "overwrite learners' own edits on every later import")

@@ -1,0 +1,354 @@
+"""Faults around the ledger and the build, through the CLI: a lost ledger, times from the future,
+a package and ledger out of step, builds at once, a closed stdout, Ctrl-C. Where a learner is
+concerned, checked in a real Anki collection: their edit and tag survive, or nothing was built."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import DeckDir, import_package, note_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from build_deck import cli
+from deckbuilder import ledgerfile
+from deckbuilder.ledgerfile import EARLIEST, CardEntry, Ledger, NoteTypeEntry
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = int(time.time())
+
+
+def run(deck_dir: DeckDir, *args: str, epoch: int | None = None):
+    env = {"SOURCE_DATE_EPOCH": str(epoch)} if epoch else {}
+    return CliRunner().invoke(cli, [*args, *deck_dir.args()] if args[:1] != ("ledger",)
+                              else [*args, "--cards", str(deck_dir.cards), "--media",
+                                    str(deck_dir.media)], env=env)
+
+
+def built_ok(deck_dir: DeckDir, epoch: int | None = None) -> str:
+    result = run(deck_dir, epoch=epoch)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def files(deck_dir: DeckDir) -> tuple[bytes | None, bytes | None]:
+    return tuple(p.read_bytes() if p.exists() else None  # type: ignore[return-value]
+                 for p in (deck_dir.output, deck_dir.ledger))
+
+
+def learner_edits(collection, deck_dir: DeckDir) -> None:
+    """Import the release, then edit a note and tag it as a learner would."""
+    import_package(collection, deck_dir.output)
+    mine = note_for(collection, "signatories")
+    mine["Notes"] = "My own mnemonic"
+    mine.tags.append("my-tag")
+    collection.update_note(mine)
+
+
+def learner_edit_survived(collection) -> None:
+    kept = note_for(collection, "signatories")
+    assert kept["Notes"] == "My own mnemonic" and "my-tag" in kept.tags
+
+
+def _missing(deck_dir: DeckDir) -> None:
+    deck_dir.ledger.unlink()
+
+
+def _empty(deck_dir: DeckDir) -> None:
+    deck_dir.ledger.write_bytes(b"")
+
+
+def _truncated(deck_dir: DeckDir) -> None:
+    data = deck_dir.ledger.read_bytes()
+    deck_dir.ledger.write_bytes(data[: len(data) * 2 // 3])
+
+
+def _cut_at_a_line(deck_dir: DeckDir) -> None:
+    lines = deck_dir.ledger.read_bytes().splitlines(keepends=True)
+    deck_dir.ledger.write_bytes(b"".join(lines[:-3]))
+
+
+def _conflicted(deck_dir: DeckDir) -> None:
+    text = deck_dir.ledger.read_text("utf-8")
+    head, tail = text.split("card\t", 1)
+    deck_dir.ledger.write_text(f"{head}<<<<<<< HEAD\ncard\t{tail}=======\n>>>>>>> other\n",
+                               "utf-8")
+
+
+def _merged_cleanly(deck_dir: DeckDir) -> None:
+    text = deck_dir.ledger.read_text("utf-8")
+    deck_dir.ledger.write_text(text.replace("\tbasic\n", "\tcloze\n", 1), "utf-8")
+
+
+def _another_decks(deck_dir: DeckDir) -> None:
+    text = deck_dir.ledger.read_text("utf-8")
+    other = Ledger(deck_id=777, deck_name="Another Deck", created=NOW)
+    assert "deck\t1234567890\t" in text
+    deck_dir.ledger.write_text("".join(ledgerfile.lines(other)), "utf-8")
+
+
+LOST = [
+    pytest.param(_missing, "the ledger is missing, but", id="missing-package-left"),
+    pytest.param(_empty, "the ledger is empty", id="empty"),
+    pytest.param(_truncated, "cards.lock", id="truncated-mid-line"),
+    pytest.param(_cut_at_a_line, "is cut short", id="truncated-at-a-line"),
+    pytest.param(_conflicted, "a merge conflict is left in the ledger", id="conflicted"),
+    pytest.param(_merged_cleanly, "does not match the check on its last line", id="hand-edit"),
+    pytest.param(_another_decks, "the deck id was 777 in the last build", id="another-decks"),
+]
+
+
+@pytest.mark.parametrize(("lose", "message"), LOST)
+def test_a_lost_ledger_is_refused_and_the_learners_edit_survives(deck_dir, collection, lose,
+                                                                 message):
+    built_ok(deck_dir, NOW - 1000)
+    learner_edits(collection, deck_dir)
+    lose(deck_dir)
+    before = files(deck_dir)
+    for command in ((), ("check",)):
+        result = run(deck_dir, *command)
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and message in result.output
+        assert "build-deck ledger --from" in result.output or "another deck" in result.output
+        assert files(deck_dir) == before
+    import_package(collection, deck_dir.output)
+    learner_edit_survived(collection)
+
+
+def test_a_fresh_clone_without_ledger_or_package_builds_and_overwrites_nothing(deck_dir,
+                                                                             collection):
+    """Never committed, dist/ never kept: a build cannot tell the release from a new deck. It
+    builds (a new deck must), and its notes cannot beat the learner's copies."""
+    built_ok(deck_dir, NOW - 1000)
+    learner_edits(collection, deck_dir)
+    deck_dir.ledger.unlink()
+    deck_dir.output.unlink()
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
+    output = built_ok(deck_dir)
+    assert "4 new, 0 updated" in output
+    log = import_package(collection, deck_dir.output)
+    assert not log.updated and not log.new
+    learner_edit_survived(collection)
+
+
+def test_git_knows_the_lost_ledger(deck_dir):
+    built_ok(deck_dir, NOW - 1000)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(deck_dir.root)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "cards.lock"], check=True)
+    subprocess.run([*git, "commit", "-qm", "release"], check=True)
+    deck_dir.ledger.unlink()
+    deck_dir.output.unlink()
+    result = run(deck_dir)
+    assert result.exit_code == 1 and "the ledger is missing, but git has it" in result.output
+    assert "-- cards.lock" in result.output and not deck_dir.output.exists()
+
+
+def test_ledger_from_the_released_package(deck_dir, collection, tmp_path):
+    """Rebuilt from the release, the ledger updates the card changed since, and only it."""
+    built_ok(deck_dir, NOW - 1000)
+    released = tmp_path / "released.apkg"
+    released.write_bytes(deck_dir.output.read_bytes())
+    learner_edits(collection, deck_dir)
+    deck_dir.edit("treaty.yaml", "back: 14 February 1950, in **Moscow**", "back: 14 Feb 1950")
+    deck_dir.ledger.unlink()
+
+    result = run(deck_dir, "ledger", "--from", str(released))
+    assert result.exit_code == 0, result.output
+    assert "4 notes released, 1 changed since, 0 new cards" in result.output
+    again = run(deck_dir, "ledger", "--from", str(released))
+    assert again.exit_code == 1 and "exists and reads well" in again.output
+
+    assert "0 new, 1 updated, 3 unchanged" in built_ok(deck_dir)
+    log = import_package(collection, deck_dir.output)
+    assert len(log.updated) == 1
+    assert note_for(collection, "signing-date")["Back"] == "14 Feb 1950"
+    learner_edit_survived(collection)
+
+
+def test_ledger_from_another_decks_package_is_refused(deck_dir, tmp_path):
+    built_ok(deck_dir, NOW - 1000)
+    deck_dir.edit("deck.yaml", "id: 1234567890", "id: 1234567891")
+    deck_dir.ledger.unlink()
+    result = run(deck_dir, "ledger", "--from", str(deck_dir.output))
+    assert result.exit_code == 1 and "another deck's package" in result.output
+    assert not deck_dir.ledger.exists()
+
+
+def test_the_committed_first_edition_ledger_is_read_and_migrated(tmp_path):
+    """cards.lock of the released first edition is format 1: it must never count as lost."""
+    old = (ROOT / "cards.lock").read_text("utf-8")
+    assert "build-deck ledger\t" not in old
+    ledger = ledgerfile.read(ROOT / "cards.lock")
+    assert ledger.deck_name == "Sino-Soviet Treaty of 1950" and len(ledger.cards) >= 100
+    rewritten = tmp_path / "cards.lock"
+    rewritten.write_text("".join(ledgerfile.lines(ledger)), "utf-8")
+    again = ledgerfile.read(rewritten)
+    assert {k: (e.digest, e.mod, e.retired, e.kind) for k, e in again.cards.items()} == {
+        k: (e.digest, e.mod, e.retired, e.kind) for k, e in ledger.cards.items()}
+    assert (again.deck_id, again.created, again.note_types) == (
+        ledger.deck_id, ledger.created, ledger.note_types)
+
+
+def test_a_newer_format_is_refused_by_name(deck_dir):
+    deck_dir.ledger.write_text("build-deck ledger\t3\nend\t0\t0\n", "utf-8")
+    result = run(deck_dir)
+    assert "ledger format 3 by a newer build-deck" in result.output
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_TEXT, card_ids=st.lists(_TEXT.filter(bool), max_size=4, unique=True),
+       media=st.dictionaries(_TEXT.filter(bool), _TEXT, max_size=3),
+       fields=st.lists(_TEXT, min_size=1, max_size=3))
+def test_every_ledger_reads_back_as_written(tmp_path, name, card_ids, media, fields):
+    ledger = Ledger(42, name, EARLIEST, package="ab" * 32, media=media)
+    ledger.cards = {c: CardEntry("d" * 16, EARLIEST + i, bool(i % 2), ("basic", "cloze")[i % 2])
+                    for i, c in enumerate(card_ids)}
+    ledger.note_types = {7: NoteTypeEntry(7, "e" * 16, EARLIEST, name, tuple(fields),
+                                          tuple(reversed(fields)))}
+    path = tmp_path / "cards.lock"
+    path.write_text("".join(ledgerfile.lines(ledger)), "utf-8")
+    again = ledgerfile.read(path)
+    for entry in again.cards.values():
+        entry.line = 0
+    assert again == ledger
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("12x", "is not a time"), ("١٧٠٠٠٠٠٠٠٠", "is not a time"), ("-5", "is not a time"),
+    ("1700000000000", "in the future (a time in milliseconds?)"),
+    (str(NOW + 3 * 86_400), "is in the future"), ("5", "is before 2000"),
+    ("9" * 30, "is not a time")])
+def test_a_bad_source_date_epoch_is_refused(deck_dir, value, message):
+    result = CliRunner().invoke(cli, deck_dir.args(), env={"SOURCE_DATE_EPOCH": value})
+    assert result.exit_code == 1, result.output
+    assert "SOURCE_DATE_EPOCH: " in result.output and message in result.output
+    assert files(deck_dir) == (None, None)
+
+
+@pytest.mark.parametrize("future", [4_102_444_800, 1_700_000_000_000])  # 2100, milliseconds
+def test_ledger_times_from_the_future_are_refused(deck_dir, future):
+    built_ok(deck_dir, NOW - 1000)
+    ledger = ledgerfile.read(deck_dir.ledger)
+    ledger.cards["signatories"].mod = future
+    deck_dir.ledger.write_text("".join(ledgerfile.lines(ledger)), "utf-8")
+    before = files(deck_dir)
+    result = run(deck_dir)
+    assert result.exit_code == 1 and "is in the future" in result.output
+    assert "card time of 'signatories'" in result.output
+    assert files(deck_dir) == before
+
+
+def test_a_package_out_of_step_with_its_ledger_is_noticed_and_repaired(deck_dir):
+    built_ok(deck_dir, NOW - 1000)
+    deck_dir.output.write_bytes(b"someone else's package")
+    result = run(deck_dir)
+    assert result.exit_code == 0
+    assert "is not the package the ledger records" in result.output
+    again = run(deck_dir)
+    assert "is not the package" not in again.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True,
+                    reason="root writes into read-only folders")
+def test_an_unwritable_ledger_leaves_both_old(deck_dir):  # pragma: no cover - not as root
+    built_ok(deck_dir, NOW - 1000)
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
+    before = files(deck_dir)
+    deck_dir.root.chmod(0o555)
+    try:
+        result = run(deck_dir)
+    finally:
+        deck_dir.root.chmod(0o755)
+    assert result.exit_code == 1 and files(deck_dir) == before
+
+
+def test_a_failed_ledger_write_leaves_both_old(deck_dir, monkeypatch):
+    """A full disk while the ledger is written: the package written before it is not moved in."""
+    built_ok(deck_dir, NOW - 1000)
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
+    before = files(deck_dir)
+    real = ledgerfile.lines
+
+    def disk_full(ledger):
+        yield from real(ledger)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ledgerfile, "lines", disk_full)
+    monkeypatch.setattr("deckbuilder.ledger.lines", disk_full)
+    result = run(deck_dir)
+    assert result.exit_code == 1 and "No space left on device" in result.output
+    assert files(deck_dir) == before
+    assert sorted(p.name for p in deck_dir.root.iterdir()) == ["cards", "cards.lock", "dist",
+                                                               "media"]
+    assert sorted(p.name for p in deck_dir.output.parent.iterdir()) == ["deck.apkg"]
+
+
+def _command(deck_dir: DeckDir, *extra: str) -> list[str]:
+    return [sys.executable, str(ROOT / "build_deck.py"), *deck_dir.args(), *extra]
+
+
+def _env(**extra: str) -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+
+
+@pytest.mark.slow
+def test_builds_at_once_take_turns(deck_dir):
+    built_ok(deck_dir, NOW - 1000)
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
+    runs = [subprocess.Popen(_command(deck_dir, "-q"), env=_env(SOURCE_DATE_EPOCH=str(NOW + i)))
+            for i in range(4)]
+    assert [p.wait() for p in runs] == [0] * 4
+    ledger = ledgerfile.read(deck_dir.ledger)
+    import hashlib
+
+    assert ledger.package == hashlib.sha256(deck_dir.output.read_bytes()).hexdigest()
+    assert "0 new, 0 updated, 4 unchanged" in built_ok(deck_dir)
+
+
+def test_a_closed_stdout_is_no_failure(deck_dir):
+    done = subprocess.run(_command(deck_dir), env=_env(), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, pass_fds=(), close_fds=True,
+                          preexec_fn=lambda: os.close(1))
+    assert done.returncode == 0, done.stderr
+    assert deck_dir.output.is_file() and deck_dir.ledger.is_file()
+    piped = subprocess.Popen(_command(deck_dir), env=_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    assert piped.stdout is not None
+    piped.stdout.close()  # `build-deck | head -0`
+    _, err = piped.communicate()
+    assert piped.returncode == 0, err
+
+
+@pytest.mark.slow
+def test_ctrl_c_is_one_line_and_130(deck_dir):
+    process = subprocess.Popen(_command(deck_dir), env=_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(0.15)  # while starting up, importing
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate()
+    if process.returncode == 0:
+        pytest.skip("the build finished before the signal")
+    assert process.returncode == 130, err
+    assert err.strip() == "Interrupted."
+
+
+@pytest.mark.parametrize("target", ["cards.lock", "cards/deck.yaml", "cards/out.apkg",
+                                    "media/timeline.png"])
+def test_output_never_overwrites_an_input(deck_dir, target):
+    built_ok(deck_dir, NOW - 1000)
+    path = deck_dir.root / target
+    before = path.read_bytes() if path.exists() else None
+    result = CliRunner().invoke(cli, [*deck_dir.args()[:4], "-o", str(path)])
+    assert result.exit_code == 1 and "one of build-deck's own inputs" in result.output
+    assert (path.read_bytes() if path.exists() else None) == before
