@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 from dataclasses import dataclass
 
 from .cloze import cloze_numbers
@@ -11,7 +10,7 @@ from .errors import Problems
 from .media import MediaFile
 from .model import Card, Deck
 from .notetypes import NOTE_TYPES, NoteType
-from .render import markdown, plain_text
+from .render import attribute, markdown, plain_text
 
 RETIRED_TAG = "build-deck::retired"
 
@@ -55,7 +54,7 @@ def _source_html(sources: tuple[str, ...], deck: Deck) -> str:
         source = deck.sources[key]
         title = markdown(source.title)
         if source.url:
-            parts.append(f'<a href="{html.escape(source.url)}">{title}</a>')
+            parts.append(f'<a href="{attribute(source.url)}">{title}</a>')
         else:
             parts.append(title)
     label = "Source" if len(parts) == 1 else "Sources"
@@ -65,7 +64,7 @@ def _source_html(sources: tuple[str, ...], deck: Deck) -> str:
 def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
     image = audio = ""
     if card.image:
-        image = f'<img src="{html.escape(media[card.image].package_name)}" alt="">'
+        image = f'<img src="{attribute(media[card.image].package_name)}" alt="">'
     if card.audio:
         audio = f"[sound:{media[card.audio].package_name}]"
     return image, audio

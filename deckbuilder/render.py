@@ -17,6 +17,15 @@ _MARKUP = re.compile(
 _OPENS_BLOCK = re.compile(r"[\s#>*+\-=_`~<\[|]|\d{1,9}[.)]")
 _TAGS = re.compile(r"<[^>]*>")
 _AV_TAG = re.compile(r"\[(?=sound:|anki:)")
+# Anki's editor loads a field into a contenteditable element and saves its innerHTML back as
+# soon as a note is shown in the browser: any difference between our HTML and what a browser
+# serialises would change the note (and its modification time) without anyone editing it,
+# and the next release's update would then lose Anki's "if newer" test. So fields are written
+# as a browser serialises them: in text '"' bare and U+00A0 as &nbsp;; in attributes '"' as
+# &quot;; void elements without " /". (markdown-it escapes every '>' in attribute values, so
+# a tag ends at the first '>'.)
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_NEEDS_SERIALISING = re.compile("&quot;|\xa0|<[^>]*&[lg]t;")
 
 
 @lru_cache(maxsize=1)
@@ -24,7 +33,8 @@ def _parser():
     from markdown_it import MarkdownIt  # imported on first use: keeps `--help` fast
 
     # html=False: raw HTML typed into a card is shown as text, never run.
-    return MarkdownIt("commonmark", {"html": False})
+    # xhtmlOut off: <br>, <hr> and <img> as a browser writes them, not "<br />".
+    return MarkdownIt("commonmark", {"html": False, "xhtmlOut": False})
 
 
 def markdown(text: str) -> str:
@@ -34,7 +44,8 @@ def markdown(text: str) -> str:
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if not _MARKUP.search(text):
-        return html.escape(text, quote=False).replace('"', "&quot;")
+        escaped = html.escape(text, quote=False)
+        return escaped.replace("\xa0", "&nbsp;") if "\xa0" in escaped else escaped
     if "\n" not in text and "\r" not in text and not (_OPENS_BLOCK.match(text)
                                                     or text[-1].isspace()):
         rendered = _parser().renderInline(text)
@@ -46,8 +57,32 @@ def markdown(text: str) -> str:
         else:
             rendered = rendered.rstrip("\n")
     # Anki plays "[sound:file]" and speaks "[anki:tts]" wherever they appear in a card; typed in
-    # text they are shown as typed (audio has its own key).
-    return _AV_TAG.sub("&#91;", rendered)
+    # text they are shown as typed (audio has its own key). An element around the '[' (not an
+    # entity, which the editor's innerHTML would turn back into a '[') keeps them inert.
+    rendered = _AV_TAG.sub("<span>[</span>", rendered)
+    return _as_browser_serialises(rendered) if _NEEDS_SERIALISING.search(rendered) else rendered
+
+
+def _as_browser_serialises(rendered: str) -> str:
+    parts = _TAG_OR_TEXT.split(rendered)
+    for i, part in enumerate(parts):
+        if i % 2:  # a tag
+            # Chromium from 138 writes '<' and '>' in attribute values as &lt; and &gt;, older
+            # ones (Anki's Qt WebEngine) bare: only a value without them reads back the same
+            # in both. They can come only from a link's title, which is dropped then.
+            if "&lt;" in part or "&gt;" in part:
+                part = re.sub(r' title="[^"]*"', "", part)
+            parts[i] = part.replace("\xa0", "&nbsp;")
+        elif part:
+            parts[i] = part.replace("&quot;", '"').replace("\xa0", "&nbsp;")
+    return "".join(parts)
+
+
+def attribute(value: str) -> str:
+    """A value for a double-quoted attribute, as a browser serialises it ('<' and '>', which
+    browsers disagree on, percent-encoded: attributes we write hold URLs and file names)."""
+    return (value.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
+            .replace("<", "%3C").replace(">", "%3E"))
 
 
 def plain_text(rendered_html: str) -> str:
