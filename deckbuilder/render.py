@@ -34,11 +34,50 @@ def _parser():
 
     # html=False: raw HTML typed into a card is shown as text, never run.
     # xhtmlOut off: <br>, <hr> and <img> as a browser writes them, not "<br />".
-    return MarkdownIt("commonmark", {"html": False, "xhtmlOut": False})
+    parser = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False})
+    parser.add_render_rule("image", _image)
+    return parser
 
 
-def markdown(text: str) -> str:
-    """Render Markdown to HTML; a single paragraph comes back without its <p> wrapper."""
+def _image(renderer, tokens, idx, options, env) -> str:
+    """A Markdown image shows a file of the deck's media, under its name in the package, and
+    nothing else: a card must never make a learner's Anki fetch anything. (Every image a card
+    names is checked as the cards are read; one without a file here shows its text.)"""
+    token = tokens[idx]
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    package_name = (env or {}).get("images", {}).get(image_name(token.attrGet("src") or ""))
+    if package_name is None:
+        return html.escape(alt, quote=False)
+    # '<' and '>' are left out of alt: browsers disagree on how to write them in an attribute.
+    alt = attribute(alt.replace("<", "").replace(">", ""))
+    return f'<img src="{attribute(package_name)}" alt="{alt}">'
+
+
+def image_name(src: str) -> str:
+    """The file name a Markdown image's (percent-encoded) link stands for."""
+    from urllib.parse import unquote
+
+    return unquote(src)
+
+
+def image_sources(text: str) -> list[str]:
+    """The link of every Markdown image in text, as written (for the media checks)."""
+    if "![" not in text:
+        return []
+    found = []
+    stack = list(_parser().parse(unicodedata.normalize("NFC", text)))
+    while stack:
+        token = stack.pop()
+        if token.type == "image":
+            found.append(image_name(token.attrGet("src") or ""))
+        stack.extend(token.children or ())
+    return found
+
+
+def markdown(text: str, images: dict[str, str] | None = None) -> str:
+    """Render Markdown to HTML; a single paragraph comes back without its <p> wrapper.
+
+    images: the name in the package of each media file a Markdown image may show."""
     # Anki stores text in Unicode NFC (it would change e.g. U+F900 on import); storing it so
     # ourselves keeps the package, the ledger and the learner's collection in agreement.
     if not unicodedata.is_normalized("NFC", text):
@@ -48,9 +87,9 @@ def markdown(text: str) -> str:
         return escaped.replace("\xa0", "&nbsp;") if "\xa0" in escaped else escaped
     if "\n" not in text and "\r" not in text and not (_OPENS_BLOCK.match(text)
                                                     or text[-1].isspace()):
-        rendered = _parser().renderInline(text)
+        rendered = _parser().renderInline(text, {"images": images or {}})
     else:
-        rendered = _parser().render(text)
+        rendered = _parser().render(text, {"images": images or {}})
         if (rendered.startswith("<p>") and rendered.endswith("</p>\n")
                 and rendered.find("<p>", 3) == -1):  # a single paragraph: unwrap it
             rendered = rendered[3:-5]

@@ -4,7 +4,9 @@ concerned, checked in a real Anki collection: their edit and tag survive, or not
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -352,3 +354,82 @@ def test_output_never_overwrites_an_input(deck_dir, target):
     result = CliRunner().invoke(cli, [*deck_dir.args()[:4], "-o", str(path)])
     assert result.exit_code == 1 and "one of build-deck's own inputs" in result.output
     assert (path.read_bytes() if path.exists() else None) == before
+
+
+# deck.yaml: each a clean error, the package and ledger as they were.
+DECK_FILE_CASES = [
+    pytest.param("name: D\nid: \"١٢٣٤\"\n", "'id' must be a whole number in ASCII digits",
+                 id="deck-id-arabic-indic-digits"),
+    pytest.param("name: D\nid: 99999999999999999999999\n", "'id' must be a whole number from 1",
+                 id="deck-id-past-2-63"),
+    pytest.param("name: \"D\\rE\"\nid: 1234567890\n", "'name' must be one line of text",
+                 id="deck-name-with-cr"),
+    pytest.param("name: \"D\\u2028E\"\nid: 1234567890\n", "'name' must be one line of text",
+                 id="deck-name-with-line-separator"),
+    pytest.param("name: Test Treaty Deck\nid: 1234567890\nsources:\n  a:\n    title: One\n"
+                 "  a:\n    title: Two\n", "source 'a' is given twice", id="source-given-twice"),
+    pytest.param("name: Test Treaty Deck\nid: 1234567890\ndescription: \"![x](timeline.png)\"\n",
+                 "the deck description cannot show images", id="description-image"),
+    pytest.param("name: Test Treaty Deck\nid: 1234567890\nsources:\n  treaty-text:\n"
+                 "    title: \"![x](http://evil.example/t.png)\"\n",
+                 "source 'treaty-text': image 'http://evil.example/t.png' is a URL",
+                 id="source-title-remote-image"),
+]
+
+
+@pytest.mark.parametrize(("deck_yaml", "message"), DECK_FILE_CASES)
+def test_bad_deck_file_is_refused_and_nothing_changes(deck_dir, deck_yaml, message):
+    built_ok(deck_dir, NOW - 1000)
+    before = files(deck_dir)
+    (deck_dir.cards / "deck.yaml").write_text(deck_yaml, "utf-8")
+    result = run(deck_dir)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and message in result.output
+    assert files(deck_dir) == before
+
+
+def test_markdown_images_are_packaged_media_in_anki(deck_dir, collection):
+    deck_dir.edit("treaty.yaml", "notes: Stalin and Mao attended.",
+                  'notes: "Stalin and Mao attended. ![The signing](timeline.png)"')
+    deck_dir.edit("deck.yaml", "title: English text of the treaty",
+                  'title: "English text of the treaty ![seal](timeline.png)"')
+    built_ok(deck_dir, NOW - 1000)
+    log = import_package(collection, deck_dir.output)
+    assert len(log.new) == 4
+    note = note_for(collection, "signatories")
+    assert re.fullmatch(r'Stalin and Mao attended\. <img src="timeline-[0-9a-f]{12}\.png" '
+                        r'alt="The signing">', note["Notes"]), note["Notes"]
+    assert '<img src="timeline-' in note_for(collection, "chinese-name")["Source"]
+    packaged = Path(collection.media.dir())
+    assert [p.name for p in packaged.iterdir() if p.name.startswith("timeline-")]
+    assert not collection.media.check().missing
+
+
+_NAME = st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), min_size=1,
+                max_size=12).filter(lambda s: s.strip() and s == s.strip())
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(deck_name=_NAME, media_name=_NAME)
+def test_whatever_builds_the_next_build_reads(tmp_path_factory, deck_name, media_name):
+    from helpers import PNG, write_deck
+
+    from deckbuilder import DeckError
+    from deckbuilder.build import build
+
+    root = tmp_path_factory.mktemp("any")
+    cards = ("cards:\n  - id: one\n    front: q\n    back: a\n    image: "
+             f"{json.dumps(media_name + '.png')}\n")
+    write_deck(root, {"one.yaml": cards}, {}, deck_yaml=f"name: {json.dumps(deck_name)}\n"
+               "id: 4242\n")
+    try:
+        (root / "media" / f"{media_name}.png").write_bytes(PNG)
+    except (OSError, ValueError):
+        return  # a name this file system cannot hold
+    try:
+        build(root / "cards", root / "media", root / "out.apkg", now=NOW - 10)
+    except DeckError:
+        return  # refused with a message: fine
+    again = build(root / "cards", root / "media", root / "out.apkg", now=NOW)
+    assert again.plan.unchanged == ["one"]
