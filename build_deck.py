@@ -5,13 +5,20 @@ A thin Click layer over deckbuilder, which does the work and raises DeckError fo
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-import time
 from pathlib import Path
 
-import click
+from cli_runtime import Progress, exit_now, interrupted
 
-from deckbuilder import DeckError
+if __name__ == "__main__" or Path(sys.argv[0]).name == "build-deck":
+    # Before the other imports, so that Ctrl-C while starting up is one line too.
+    signal.signal(signal.SIGINT, lambda *_: interrupted())
+
+import click  # noqa: E402
+
+from deckbuilder import DeckError  # noqa: E402
 
 
 class _BuildByDefault(click.Group):
@@ -91,40 +98,45 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     from deckbuilder.build import build as run_build
     from deckbuilder.release import correction_tag
 
-    with _Progress(enabled=not quiet) as progress:
+    with Progress(enabled=not quiet) as progress:
         result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
+    for notice in result.notices:
+        click.echo(f"Note: {notice}", err=True)
     if quiet:
         return
     plan = result.plan
-    click.echo(f"Built {result.output}: {len(result.notes)} notes, {result.card_count} cards, "
+    _echo(f"Built {result.output}: {len(result.notes)} notes, {result.card_count} cards, "
                f"{len(result.media)} media files.")
-    click.echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
+    _echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
                f"{len(plan.unchanged)} unchanged, {len(plan.retired)} retired.")
     release = result.deck.version
     if release and (plan.corrected or plan.renamed):
-        click.echo(f"Version {release}: {len(plan.corrected)} newly corrected (tagged "
-                   f"{correction_tag(release)}), {len(plan.renamed)} renamed.")
+        _echo(f"Version {release}: {len(plan.corrected)} newly corrected (tagged "
+              f"{correction_tag(release)}), {len(plan.renamed)} renamed.")
     elif plan.renamed:
-        click.echo(f"{len(plan.renamed)} renamed.")
+        _echo(f"{len(plan.renamed)} renamed.")
     if verbose:
         for label, ids in (("new", plan.added), ("updated", plan.updated),
                            ("retired", plan.retired), ("corrected", plan.corrected)):
             for card_id in ids:
-                click.echo(f"  {label}: {card_id}")
+                _echo(f"  {label}: {card_id}")
         for old, new in plan.renamed:
-            click.echo(f"  renamed: {old} -> {new}")
+            _echo(f"  renamed: {old} -> {new}")
     replaced = ", ".join(f"'{name}'" for name in plan.replaced_note_types)
     for note_type in plan.new_note_types:
         instead = f" (in place of {replaced})" if replaced else ""
-        click.echo(f"Note type '{note_type.name}' is new{instead}: when importing, tick 'Merge "
+        _echo(f"Note type '{note_type.name}' is new{instead}: when importing, tick 'Merge "
                    "note types' in Anki's import options so existing notes move to it.")
 
 
 @cli.command()
 @_cards_option
 @_media_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where a build would write.  [default: dist/<deck-name>.apkg]")
 @_ledger_option
-def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
+def check(cards_dir: Path, media_dir: Path, output: Path | None,
+          ledger_path: Path | None) -> None:
     """Check the cards as a build would, writing nothing.
 
     Runs every validation of `build` (cards, media, sources, and the ledger of past builds)
@@ -138,7 +150,7 @@ def check(cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
     """
     from deckbuilder.build import prepare
 
-    prepared = prepare(cards_dir, media_dir, ledger_path)
+    prepared = prepare(cards_dir, media_dir, ledger_path, output=output)
     plan = prepared.plan
     click.echo(f"OK: {len(prepared.notes)} notes, {prepared.card_count} cards, "
                f"{len(prepared.media)} media files in '{prepared.deck.name}'; a build would add "
@@ -262,29 +274,65 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
     click.echo(f"Wrote {output}.")
 
 
-class _Progress:
-    """Say what a long build is doing, on one terminal line that is wiped when it is done.
+@cli.command()
+@click.option("--from", "package", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The package you last released to learners.")
+@_cards_option
+@_media_option
+@_ledger_option
+def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
+    """Rebuild a lost ledger from the package you last released.
 
-    Only on a terminal, and only once the build has run for a moment: a small deck builds
-    before a person could read it, and logs should get the summary alone.
+    Matches each note in PACKAGE to today's card by its identity, and writes the ledger that
+    release implies: the next build then updates exactly the notes whose cards changed since,
+    and leaves learners' own edits on the others alone. Refuses to replace a ledger that reads.
+
+    \b
+    Example:
+        build-deck ledger --from ~/releases/treaty-1.0.apkg
     """
+    from deckbuilder import ledger as ledger_file
+    from deckbuilder.atomic import write_atomically
+    from deckbuilder.errors import display_path
+    from deckbuilder.paths import default_ledger
+    from deckbuilder.recover import ledger_from_package
 
-    def __init__(self, enabled: bool, delay: float = 0.5):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.monotonic()
-        self.delay, self.shown = delay, False
+    ledger_path = Path(ledger_path or default_ledger(cards_dir))
+    try:
+        if not ledger_file.read(ledger_path).missing:
+            raise click.ClickException(f"{display_path(ledger_path)} exists and reads well; "
+                                       "move it away first if it is wrong.")
+    except DeckError:
+        pass  # unreadable: this command is what it needs
+    found = ledger_from_package(cards_dir, media_dir, package)
+    write_atomically(ledger_path, lambda f: f.writelines(
+        line.encode("utf-8") for line in ledger_file.lines(found.ledger)))
+    click.echo(f"Wrote {display_path(ledger_path)} from {display_path(package)}: "
+               f"{found.matched} notes released, {found.changed} changed since, "
+               f"{found.new} new cards.")
 
-    def __call__(self, stage: str) -> None:
-        if self.enabled and time.monotonic() - self.start >= self.delay:
-            click.echo(f"\r\033[K{stage}…", nl=False, err=True)
-            self.shown = True
 
-    def __enter__(self) -> _Progress:
-        return self
+def _echo(message: str) -> None:
+    # The files are written by now: a reader that went away (`| head`, `>&-`) is no failure.
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(message)
 
-    def __exit__(self, *exc) -> None:
-        if self.shown:
-            click.echo("\r\033[K", nl=False, err=True)
+
+def main() -> None:
+    """The console script: Ctrl-C is one line and status 130, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        interrupted()
+    except KeyboardInterrupt:
+        interrupted()
+    except click.ClickException as e:
+        e.show()
+        exit_now(e.exit_code)
+    except SystemExit as e:
+        exit_now(e.code if isinstance(e.code, int) else (0 if e.code is None else 1))
+    exit_now(0)
 
 
 def _content_error(error: DeckError) -> click.ClickException:
@@ -294,4 +342,4 @@ def _content_error(error: DeckError) -> click.ClickException:
 
 
 if __name__ == "__main__":
-    cli()
+    main()

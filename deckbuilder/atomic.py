@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -16,36 +17,86 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
 
     A failed or killed build leaves the old file as it was, and no temporary file behind.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(path)
-    # On Linux the file is written unnamed (O_TMPFILE), so a build killed while writing leaves
-    # nothing behind. It gets a name just before the rename; a build killed in that instant
-    # leaves a file named with its pid, which the next build removes once that process is gone.
-    # Elsewhere the file has that name from the start, and the same clean-up applies.
-    fd, temporary = _open_temporary(path)
+    write_together([(path, write)])
+
+
+def write_together(files: list[tuple[Path, Callable[[BinaryIO], object]]]) -> None:
+    """Write every file to a temporary beside it, then move them all into place.
+
+    Nothing is replaced until every file is written and synced: a write that fails (a full
+    disk, a read-only folder) leaves all the old files as they were. Only a kill between the
+    renames leaves the first files new and the rest old (the ledger records the package's
+    digest, so the next build sees that).
+    """
+    staged: list[Staged] = []
     try:
-        mode = _file_mode(path)
-        if temporary is None:
-            os.fchmod(fd, mode)
-        else:
-            os.chmod(temporary, mode)
-        with os.fdopen(fd, "wb", closefd=False) as f:
-            write(f)
-            f.flush()
-            os.fsync(fd)
-        if temporary is None:
-            temporary = _temporary_name(path)
-            _link(fd, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if temporary is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        raise
+        for path, write in files:
+            staged.append(Staged(Path(path), write))
+        for one in staged:
+            one.commit()
     finally:
-        os.close(fd)
-    _sync_folder(path.parent)
+        for one in staged:
+            one.close()
+    sync_folders(*(one.path.parent for one in staged))
+
+
+def sync_folders(*folders: Path) -> None:
+    """Make renames in these folders durable."""
+    for folder in dict.fromkeys(Path(f) for f in folders):
+        _sync_folder(folder)
+
+
+class Staged:
+    """One file written to a temporary beside its path, not yet in place."""
+
+    def __init__(self, path: Path, write: Callable[[BinaryIO], object]):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(path)
+        # On Linux the file is written unnamed (O_TMPFILE), so a build killed while writing
+        # leaves nothing behind. It gets a name just before the rename; a build killed in that
+        # instant leaves a file named with its pid, which the next build removes once that
+        # process is gone. Elsewhere the file has that name from the start, and the same
+        # clean-up applies.
+        self.fd, self.temporary = _open_temporary(path)
+        self.done = False
+        try:
+            mode = _file_mode(path)
+            if self.temporary is None:
+                os.fchmod(self.fd, mode)
+            else:
+                os.chmod(self.temporary, mode)
+            with os.fdopen(self.fd, "r+b", closefd=False) as f:
+                write(f)
+                f.flush()
+                os.fsync(self.fd)
+        except BaseException:
+            self.close()
+            raise
+
+    def sha256(self) -> str:
+        """The digest of what was written, read back from the file itself."""
+        digest, offset = hashlib.sha256(), 0
+        while chunk := os.pread(self.fd, 1 << 20, offset):
+            digest.update(chunk)
+            offset += len(chunk)
+        return digest.hexdigest()
+
+    def commit(self) -> None:
+        if self.temporary is None:
+            self.temporary = _temporary_name(self.path)
+            _link(self.fd, self.temporary)
+        os.replace(self.temporary, self.path)
+        self.done = True
+
+    def close(self) -> None:
+        if self.fd < 0:
+            return
+        if self.temporary is not None and not self.done:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.temporary)
+        os.close(self.fd)
+        self.fd = -1
 
 
 def _temporary_name(path: Path) -> Path:
@@ -56,11 +107,11 @@ def _open_temporary(path: Path) -> tuple[int, Path | None]:
     """An unnamed file in path's folder where the OS can, else a named one: (fd, name or None)."""
     if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
         try:
-            return os.open(path.parent, os.O_TMPFILE | os.O_WRONLY, 0o600), None
+            return os.open(path.parent, os.O_TMPFILE | os.O_RDWR, 0o600), None
         except OSError:  # a file system without O_TMPFILE
             pass
     temporary = _temporary_name(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     return os.open(temporary, flags, 0o600), temporary
 
 

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ledger as ledger_file
-from .atomic import write_atomically
+from . import safety
+from .atomic import Staged, sync_folders
 from .cards import load_deck
 from .errors import display_path
 from .media import MediaFile, media_files
 from .model import Deck
 from .notes import Note, build_notes
 from .notetypes import NOTE_TYPES, NoteType
-from .package import collection_file, write_package
+from .package import collection_file, package_writer
 from .paths import default_ledger, default_output
 
 
@@ -48,6 +49,7 @@ class Prepared(DeckNotes):
 @dataclass(frozen=True)
 class BuildResult(Prepared):
     output: Path
+    notices: tuple[str, ...] = ()  # things the build found and put right, for the user
 
 
 @contextlib.contextmanager
@@ -92,13 +94,19 @@ def make_notes(cards_dir: Path, media_dir: Path, note_types: tuple[NoteType, ...
 @_no_cyclic_gc()
 def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
             note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None,
-            progress: Callable[[str], None] = _quiet) -> Prepared:
-    """Everything short of writing: validate, make notes, plan against the ledger."""
+            progress: Callable[[str], None] = _quiet, output: Path | None = None) -> Prepared:
+    """Everything short of writing: validate, make notes, plan against the ledger.
+
+    Raises DeckError when the ledger is lost (see safety.lost_ledger): output is where the
+    package would go, dist/<deck>.apkg by default.
+    """
+    now = ledger_file.build_time() if now is None else now
     made = make_notes(cards_dir, media_dir, note_types, progress=progress)
     ledger_path = Path(ledger_path or default_ledger(cards_dir))
     old = ledger_file.read(ledger_path)
-    plan = ledger_file.plan(made.deck, made.notes, note_types, made.media, old, ledger_path,
-                            ledger_file.build_time() if now is None else now)
+    if old.missing:
+        safety.refuse_lost_ledger(ledger_path, Path(output or default_output(made.deck.name)))
+    plan = ledger_file.plan(made.deck, made.notes, note_types, made.media, old, ledger_path, now)
     # The plan's notes: with the tags and identities the ledger gives them (corrections, renames).
     return Prepared(made.deck, plan.notes, made.media, plan, ledger_path)
 
@@ -107,15 +115,39 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
 def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
           ledger_path: Path | None = None, note_types: tuple[NoteType, ...] = NOTE_TYPES,
           now: int | None = None, progress: Callable[[str], None] = _quiet) -> BuildResult:
-    """Build the package and update the ledger. Raises DeckError, writing nothing, on bad input."""
-    prepared = prepare(cards_dir, media_dir, ledger_path, note_types, now, progress)
-    output = Path(output) if output else default_output(prepared.deck.name)
-    progress(f"Writing {display_path(output)}")
-    plan = prepared.plan
-    with collection_file(prepared.deck, prepared.notes, note_types, plan) as collection:
-        write_package(output, collection, prepared.media)
-    # The package first: if we stop between the two, the next build only stamps a few notes anew.
-    write_atomically(prepared.ledger_path, lambda f: f.writelines(
-        line.encode("utf-8") for line in ledger_file.lines(plan.ledger)))
+    """Build the package and update the ledger. Raises DeckError, writing nothing, on bad input.
+
+    The package and the ledger are a pair: the ledger records the package's digest, both are
+    written before either is moved into place, and builds of one deck take turns.
+    """
+    ledger_path = Path(ledger_path or default_ledger(cards_dir))
+    with safety.ledger_lock(ledger_path):
+        notices = []
+        prepared = prepare(cards_dir, media_dir, ledger_path, note_types, now, progress,
+                           output)
+        output = Path(output) if output else default_output(prepared.deck.name)
+        safety.refuse_own_inputs(output, cards_dir, media_dir, ledger_path)
+        if safety.mismatched(output, prepared.plan.previous_package):
+            notices.append(f"{display_path(output)} is not the package the ledger records (a "
+                           "build was stopped between writing the two, or the file was "
+                           "replaced); both are written anew now.")
+        progress(f"Writing {display_path(output)}")
+        plan = prepared.plan
+        with collection_file(prepared.deck, prepared.notes, note_types, plan) as collection:
+            package = Staged(output, package_writer(collection, prepared.media))
+        try:
+            plan.ledger.package = package.sha256()
+            ledger = Staged(ledger_path, lambda f: f.writelines(
+                line.encode("utf-8") for line in ledger_file.lines(plan.ledger)))
+            try:
+                # Both are written and synced; a kill between these two renames leaves a new
+                # package beside the old ledger, which the next build notices and repairs.
+                package.commit()
+                ledger.commit()
+            finally:
+                ledger.close()
+        finally:
+            package.close()
+        sync_folders(output.parent, ledger_path.parent)
     return BuildResult(prepared.deck, prepared.notes, prepared.media, plan,
-                       prepared.ledger_path, output)
+                       prepared.ledger_path, output, tuple(notices))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,12 @@ from .errors import Problems, did_you_mean, display_path
 from .media import AUDIO_TYPES, IMAGE_TYPES, check_media
 from .model import Card, Deck, Source
 from .paths import DECK_FILE
+from .render import image_sources
 from .schema import CARD_KEYS, FILE_KEYS, check_keys, type_name
+
+# The keys of a card that hold Markdown, where an image may be written as ![alt](file.png).
+TEXT_KEYS = ("front", "back", "cloze", "extra", "notes")
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:|//|\\\\")
 
 
 @dataclass
@@ -22,6 +28,7 @@ class _Context:
     sources: dict[str, Source]
     media_dir: Path
     media: dict[str, Path] = field(default_factory=dict)  # checked media files, by card name
+    checked: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) found usable
     shared: dict = field(default_factory=dict)  # one copy of repeated tags and sources
 
 
@@ -33,15 +40,30 @@ def _check_references(raw: yamlfile.Mapping, file: str, label: str | None, probl
             hint = did_you_mean(key, list(context.sources))
             problems.add(file, *raw.mark("sources"), label,
                          f"unknown source '{key}': define it under 'sources' in deck.yaml{hint}")
-    for kind, allowed in (("image", IMAGE_TYPES), ("audio", AUDIO_TYPES)):
-        name = raw.get(kind)
-        if name is None or name in context.media:
-            continue
-        path, wrong = check_media(name, kind, context.media_dir, allowed)
-        if path is None:
-            problems.add(file, *raw.mark(kind), label, wrong)
-        else:
-            context.media[name] = path
+    uses = [(kind, raw.get(kind), kind) for kind in ("image", "audio")]
+    uses += [(key, name, "image") for key in TEXT_KEYS if isinstance(raw.get(key), str)
+             for name in image_sources(raw[key])]
+    for key, name, kind in uses:
+        if name is not None:
+            wrong = use_media(name, kind, context)
+            if wrong:
+                problems.add(file, *raw.mark(key), label, wrong)
+
+
+def use_media(name: str, kind: str, context: _Context) -> str | None:
+    """Check one use of a media file (each kind it is used as); None when it is usable."""
+    if (kind, name) in context.checked:
+        return None
+    if _URL.match(name):
+        return (f"{kind} '{name}' is a URL, not a file in media/: a card must not make a "
+                "learner's Anki fetch anything; put the file in media/ and name it")
+    allowed = IMAGE_TYPES if kind == "image" else AUDIO_TYPES
+    path, wrong = check_media(name, kind, context.media_dir, allowed)
+    if path is None:
+        return wrong
+    context.checked.add((kind, name))
+    context.media[name] = path
+    return None
 
 
 def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Problems,
@@ -148,6 +170,17 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     name, deck_id, description, sources, marks, version = read_deck_file(deck_path, problems)
     cards: list[Card] = []
     context = _Context(sources, media_dir)
+    deck_file = display_path(deck_path)
+    for source in sources.values():
+        for name in image_sources(source.title):
+            wrong = use_media(name, "image", context)
+            if wrong:
+                problems.add(deck_file, *marks.get(f"source:{source.key}", (0, 0)),
+                             message=f"source '{source.key}': {wrong}")
+    if image_sources(description):
+        problems.add(deck_file, *marks.get("description", (0, 0)), message="the deck "
+                     "description cannot show images (Anki keeps no media for it); remove the "
+                     "![...](...) image")
     card_files = [*cards_dir.glob("*.yaml"), *cards_dir.glob("*.yml")]
     for path in sorted(card_files, key=lambda p: p.name):
         if path.name != DECK_FILE:

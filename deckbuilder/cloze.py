@@ -8,7 +8,10 @@ import re
 # deletions may nest.
 # Anki keeps a card's number in 16 bits (ords 0-65534); it refuses the whole package beyond.
 MAX_CLOZE = 65535
-_CLOZE_TOKEN_RE = re.compile(r"\{\{c(\d+)::|\}\}")
+_CLOZE_TOKEN_RE = re.compile(r"\{\{c([0-9]+)::|\}\}")
+# Anki's own pattern takes any Unicode digit (\d) as a deletion's number, but cannot number a
+# card with '{{c１::' or '{{c١::': refused, as the rendered text would reach Anki so.
+_NUMBER_RE = re.compile(r"\{\{c(\d+)::")
 
 
 def cloze_numbers(text: str) -> tuple[list[int], int]:
@@ -27,6 +30,10 @@ def cloze_numbers(text: str) -> tuple[list[int], int]:
 def cloze_problem(text: str) -> str | None:
     """What is wrong with a cloze text's deletions, or None."""
     numbers, unclosed = cloze_numbers(text)
+    odd = next((m for m in _NUMBER_RE.finditer(text) if not m.group(1).isascii()), None)
+    if odd:
+        return (f"the cloze number in '{odd.group()}' is not written in ASCII digits (0-9); "
+                "Anki cannot number that card")
     if unclosed:
         return "a cloze deletion is not closed: write {{c1::text}}"
     if not numbers:

@@ -6,16 +6,17 @@ from pathlib import Path
 
 from . import yamlfile
 from .errors import Problems, display_path
+from .files import MAX_TEXT_FILE, InputFileError, read_regular
 from .model import Source
-from .schema import DECK_KEYS, KEY_PATTERN, SOURCE_KEYS, check_keys, type_name
+from .schema import DECK_KEYS, KEY_PATTERN, SOURCE_KEYS, check_keys, check_value, type_name
 
 
 def read_yaml(path: Path, problems: Problems) -> object:
     file = display_path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        problems.add(file, message=f"cannot read: {e.strerror}")
+        raw = read_regular(path, MAX_TEXT_FILE)
+    except InputFileError as e:
+        problems.add(file, message=str(e))
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -49,6 +50,8 @@ def read_deck_file(path: Path, problems: Problems
     sources: dict[str, Source] = {}
     raw_sources = data.get("sources") or {}
     if isinstance(raw_sources, yamlfile.Mapping):
+        for twice, line, col in raw_sources.duplicate_keys:
+            problems.add(file, line, col, message=f"source '{twice}' is given twice")
         for key, value in raw_sources.items():
             line, col = raw_sources.mark(key)
             if not (isinstance(key, str) and KEY_PATTERN.search(key)):
@@ -65,14 +68,17 @@ def read_deck_file(path: Path, problems: Problems
             sources[key] = Source(key, str(value.get("title", "")), value.get("url"))
     name = data.get("name")
     name = name if isinstance(name, str) else ""
-    if "\t" in name or "\n" in name:
+    if any(c in name for c in "\t\n\r\u2028\u2029"):
         problems.add(file, *data.mark("name"), message="'name' must be one line of text, "
                      "without tabs")
     deck_id = data.get("id")
-    deck_id = int(deck_id) if isinstance(deck_id, str) and deck_id.isdigit() else 0
+    deck_id = (int(deck_id) if isinstance(deck_id, str) and check_value(
+        deck_id, DECK_KEYS["id"], "") is None else 0)
     description = data.get("description")
     description = description if isinstance(description, str) else ""
     version = data.get("version")
     version = version if isinstance(version, str) else None  # a wrong one is reported above
-    marks = {key: data.mark(key) for key in ("name", "id", "version")}
+    marks = {key: data.mark(key) for key in ("name", "id", "description", "version")}
+    if isinstance(raw_sources, yamlfile.Mapping):
+        marks.update({f"source:{key}": raw_sources.mark(key) for key in raw_sources})
     return name.strip(), deck_id, description, sources, marks, version

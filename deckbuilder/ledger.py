@@ -8,101 +8,31 @@ one; that leaves untouched notes (and the learner's own edits to them) alone.
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import DeckError, Problems, did_you_mean, display_path
+from .ledgerfile import (
+    EARLIEST,
+    CardEntry,
+    Change,
+    Ledger,
+    NoteTypeEntry,
+    Rename,
+    check_time,
+    former_ids,
+    latest_time,
+    lines,
+    read,
+)
 from .media import MediaFile
 from .model import Deck
 from .notes import Note
 from .notetypes import NoteType
 from .paths import DECK_FILE
-from .release import CHANGE_KINDS, CORRECTED, NEW, RETIRED, REWORDED, correction_tag, version_key
-
-_HEADER = (
-    "# build-deck ledger: written by every build; commit it with your cards.\n"
-    "# It records what the last build put in the package so the next one can tell what\n"
-    "# changed. Do not edit it by hand.\n"
-)
-
-
-@dataclass(slots=True)
-class CardEntry:
-    digest: str
-    mod: int
-    retired: bool = False
-    kind: str | None = None  # "basic" or "cloze": a note cannot change between them
-    line: int = 0  # in the ledger file, for messages
-
-
-@dataclass
-class NoteTypeEntry:
-    id: int
-    digest: str
-    mod: int
-    name: str
-    fields: tuple[str, ...]
-    templates: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Change:
-    """What a release did to one card: new, corrected (with the reason), reworded or retired."""
-
-    version: str
-    card_id: str  # the card's id in that release
-    kind: str
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class Rename:
-    old: str
-    new: str
-    version: str  # "" when the deck had no version
-
-
-@dataclass
-class Ledger:
-    deck_id: int = 0
-    deck_name: str = ""
-    created: int = 0
-    cards: dict[str, CardEntry] = field(default_factory=dict)
-    note_types: dict[int, NoteTypeEntry] = field(default_factory=dict)
-    media: dict[str, str] = field(default_factory=dict)  # name in cards -> name in the package
-    releases: dict[str, int] = field(default_factory=dict)  # version -> its first build's time
-    changes: dict[tuple[str, str], Change] = field(default_factory=dict)  # (version, card id)
-    renames: dict[str, Rename] = field(default_factory=dict)  # by former id
-
-    def former_ids(self, card_id: str) -> list[str]:
-        """The ids a card had before, latest first (renames form a chain)."""
-        return _former_ids(card_id, self.renamed_from())
-
-    def renamed_from(self) -> dict[str, str]:
-        return {r.new: r.old for r in self.renames.values()}
-
-    def origins(self) -> dict[str, str]:
-        """card id -> the id its note takes its identity (guid) from: its first id."""
-        by_new = self.renamed_from()
-        return {card_id: ([card_id, *_former_ids(card_id, by_new)])[-1] for card_id in self.cards}
-
-    def corrections_by_card(self) -> dict[str, list[Change]]:
-        """The corrections recorded for each card id (the id it had then)."""
-        found: dict[str, list[Change]] = {}
-        for change in self.changes.values():
-            if change.kind == CORRECTED:
-                found.setdefault(change.card_id, []).append(change)
-        return found
-
-
-def _former_ids(card_id: str, renamed_from: dict[str, str]) -> list[str]:
-    found: list[str] = []
-    while card_id in renamed_from and renamed_from[card_id] not in found:
-        card_id = renamed_from[card_id]
-        found.append(card_id)
-    return found
+from .release import CORRECTED, NEW, RETIRED, REWORDED, correction_tag, version_key
 
 
 @dataclass
@@ -123,6 +53,7 @@ class Plan:
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new) in this build
     new_note_types: list[NoteType] = field(default_factory=list)
     replaced_note_types: list[str] = field(default_factory=list)
+    previous_package: str = ""  # the sha256 of the package the old ledger was written with
 
     def note_mod(self, note: Note) -> int:
         return self.ledger.cards[note.card_id].mod
@@ -132,83 +63,21 @@ class Plan:
 
 
 def build_time() -> int:
-    """Now, or SOURCE_DATE_EPOCH when set (for reproducible builds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(epoch) if epoch.isdigit() else int(time.time())
-
-
-def read(path: Path) -> Ledger:
-    """Read a ledger; a missing file is an empty ledger (the deck's first build)."""
-    ledger = Ledger()
+    """Now, or SOURCE_DATE_EPOCH when set (for reproducible builds). Raises DeckError."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or not raw.strip():
+        return int(time.time())
     problems = Problems()
-    file = display_path(Path(path))
-    try:
-        text = Path(path).read_text("utf-8")
-    except FileNotFoundError:
-        return ledger
-    except UnicodeDecodeError:
-        problems.add(file, message="not valid UTF-8; restore the file from version control "
-                     "(git checkout cards.lock)")
-        problems.raise_if_any()
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        try:
-            kind = parts[0]
-            if kind == "deck":
-                ledger.deck_id, ledger.created = int(parts[1]), int(parts[2])
-                ledger.deck_name = parts[3]
-            elif kind == "card":
-                flags = parts[4:]
-                ledger.cards[parts[1]] = CardEntry(
-                    parts[2], int(parts[3]), "retired" in flags,
-                    next((f for f in flags if f in ("basic", "cloze")), None), number)
-            elif kind == "notetype":
-                entry = NoteTypeEntry(int(parts[1]), parts[2], int(parts[3]), parts[4],
-                                      tuple(parts[5].split("|")), tuple(parts[6].split("|")))
-                ledger.note_types[entry.id] = entry
-            elif kind == "media":
-                ledger.media[parts[1]] = parts[2]
-            elif kind == "release":
-                ledger.releases[parts[1]] = int(parts[2])
-            elif kind == "change":
-                change = Change(parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else "")
-                if change.kind not in CHANGE_KINDS:
-                    raise ValueError(change.kind)
-                ledger.changes[change.version, change.card_id] = change
-            elif kind == "rename":
-                ledger.renames[parts[1]] = Rename(parts[1], parts[2], parts[3])
-            else:
-                raise ValueError(kind)
-        except (IndexError, ValueError):
-            problems.add(file, number, 1, message="unreadable ledger line; restore the file "
-                         "from version control (git checkout cards.lock)")
+    epoch = raw.strip()
+    if not re.fullmatch(r"[0-9]{1,19}", epoch):
+        problems.add("SOURCE_DATE_EPOCH", message=f"{raw[:40]!r} is not a time: it must be "
+                     "whole seconds since 1970 in ASCII digits, such as 1700000000")
+    else:
+        wrong = check_time(int(epoch), "the time", latest_time())
+        if wrong:
+            problems.add("SOURCE_DATE_EPOCH", message=wrong)
     problems.raise_if_any()
-    return ledger
-
-
-def lines(ledger: Ledger) -> Iterator[str]:
-    """The ledger's text line by line, to write a large one without holding it all."""
-    yield _HEADER
-    yield f"deck\t{ledger.deck_id}\t{ledger.created}\t{ledger.deck_name}\n"
-    for entry in sorted(ledger.note_types.values(), key=lambda e: e.id):
-        yield (f"notetype\t{entry.id}\t{entry.digest}\t{entry.mod}\t{entry.name}\t"
-               f"{'|'.join(entry.fields)}\t{'|'.join(entry.templates)}\n")
-    for name, package_name in sorted(ledger.media.items()):
-        yield f"media\t{name}\t{package_name}\n"
-    for card_id in sorted(ledger.cards):
-        card = ledger.cards[card_id]
-        retired = "\tretired" if card.retired else ""
-        yield f"card\t{card_id}\t{card.digest}\t{card.mod}\t{card.kind}{retired}\n"
-    for version in sorted(ledger.releases, key=version_key):
-        yield f"release\t{version}\t{ledger.releases[version]}\n"
-    for change in sorted(ledger.changes.values(),
-                         key=lambda c: (version_key(c.version), c.card_id)):
-        reason = f"\t{change.reason}" if change.reason else ""
-        yield f"change\t{change.version}\t{change.card_id}\t{change.kind}{reason}\n"
-    for rename in sorted(ledger.renames.values(), key=lambda r: r.old):
-        yield f"rename\t{rename.old}\t{rename.new}\t{rename.version}\n"
+    return int(epoch)
 
 
 def _next_mod(previous: int | None, now: int) -> int:
@@ -224,9 +93,11 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
     deck_file = display_path(deck.cards_dir / DECK_FILE)
     if old.deck_id and old.deck_id != deck.id:
         problems.add(deck_file, *deck.marks.get("id", (0, 0)), None,
-                     f"the deck id was {old.deck_id} in the last build; it is permanent, because "
-                     "every note's identity is made from it and Anki would add the whole deck "
-                     "again beside the old one. Put the old id back")
+                     f"the deck id was {old.deck_id} in the last build (ledger {file}, deck "
+                     f"'{old.deck_name}'); it is permanent, because every note's identity is "
+                     "made from it and Anki would add the whole deck again beside the old one. "
+                     "Put the old id back; or, if that ledger is another deck's, use this "
+                     "deck's own (--ledger)")
     elif old.deck_name and old.deck_name != deck.name:
         problems.add(deck_file, *deck.marks.get("name", (0, 0)), None,
                      f"the deck name was '{old.deck_name}' in the last build; it is fixed once "
@@ -238,7 +109,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                  changes=dict(old.changes), renames=dict(old.renames))
     if version and version not in new.releases:
         new.releases[version] = now
-    result = Plan(new)
+    result = Plan(new, previous_package=old.package)
 
     for note_type in note_types:
         before = old.note_types.get(note_type.id)
@@ -278,7 +149,10 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
         digest = note.digest()
         if last is None:
             result.added.append(card_id)
-            mod = now
+            # New to this ledger, but maybe not to learners, should the ledger have been lost:
+            # stamped with a time no release can be older than, it never beats (so never
+            # overwrites) a note a learner already has; it only adds where there is none.
+            mod = EARLIEST
         elif last.digest == digest:
             result.unchanged.append(card_id)
             mod = last.mod
@@ -392,7 +266,7 @@ class _History:
         """The card's id and its former ids, latest first."""
         if not self.renamed_from:
             return [card_id]
-        return [card_id, *_former_ids(card_id, self.renamed_from)]
+        return [card_id, *former_ids(card_id, self.renamed_from)]
 
 
 def _release_note(deck: Deck, note: Note, last: CardEntry | None, history: _History,
@@ -449,3 +323,7 @@ def _release_note(deck: Deck, note: Note, last: CardEntry | None, history: _Hist
     if not tags and origin is None:
         return note
     return replace(note, tags=note.tags + tags, origin=origin)
+
+
+__all__ = ["CardEntry", "Change", "Ledger", "NoteTypeEntry", "Plan", "Rename", "build_time",
+           "lines", "plan", "read"]

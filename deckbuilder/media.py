@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import did_you_mean, display_path
+from .errors import Problems, did_you_mean, display_path
+from .files import MAX_MEDIA_FILE, InputFileError, check_regular, read_regular
 from .model import Deck
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
@@ -27,18 +28,24 @@ def check_media(name: str, kind: str, media_dir: Path,
     path = media_dir / name
     try:
         inside = path.resolve().is_relative_to(media_dir.resolve())
-    except OSError:
-        inside = False
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop, before Python 3.13
+        return None, f"{kind} '{name}' is a symbolic link loop"
     if not inside:
         return None, f"{kind} '{name}' leaves media/ (through a link)"
     if not path.exists():
         hint = did_you_mean(name, _media_names(media_dir))
         return None, f"{kind} '{name}' not found in {display_path(media_dir)}{hint}"
-    if not path.is_file():
+    if path.is_dir():
         return None, f"{kind} '{name}' is not a file"
     if path.suffix.lower() not in allowed:
         return None, (f"{kind} '{name}' has a type Anki cannot show as {kind}; "
                       f"use one of {', '.join(sorted(allowed))}")
+    try:
+        info = check_regular(path, MAX_MEDIA_FILE)
+    except InputFileError as e:
+        return None, f"{kind} '{name}' {e}"
+    if info.st_size == 0:
+        return None, f"{kind} '{name}' is an empty file"
     return path, ""
 
 
@@ -61,12 +68,18 @@ class MediaFile:
 def media_files(deck: Deck) -> dict[str, MediaFile]:
     """Hash every media file the cards use, once each."""
     found = {}
+    problems = Problems()
     for name, path in sorted(deck.media.items()):
-        data = path.read_bytes()
+        try:  # checked as the cards were read; changed since, it gets a second look
+            data = read_regular(path, MAX_MEDIA_FILE)
+        except InputFileError as e:
+            problems.add(display_path(path), message=str(e))
+            continue
         digest = hashlib.sha256(data).hexdigest()
         # Anki renames files whose names it finds unsafe on some system, which would leave the
         # card pointing at nothing: replace the characters it objects to, and spaces.
         stem = _UNSAFE_NAME.sub("-", path.stem)
         found[name] = MediaFile(name, f"{stem}-{digest[:12]}{path.suffix.lower()}", path,
                                 digest, data)
+    problems.raise_if_any()
     return found

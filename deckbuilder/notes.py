@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import html
 from dataclasses import dataclass
 
-from .cloze import cloze_numbers
+from .cloze import cloze_numbers, cloze_problem
 from .errors import Problems
 from .media import MediaFile
 from .model import Card, Deck
 from .notetypes import NOTE_TYPES, NoteType
-from .render import markdown, plain_text
+from .render import attribute, markdown, plain_text
 
 RETIRED_TAG = "build-deck::retired"
 
@@ -52,13 +51,13 @@ def guid_for(deck_id: int, card_id: str) -> str:
     return digest[:10].hex()
 
 
-def _source_html(sources: tuple[str, ...], deck: Deck) -> str:
+def _source_html(sources: tuple[str, ...], deck: Deck, images: dict[str, str]) -> str:
     parts = []
     for key in sources:
         source = deck.sources[key]
-        title = markdown(source.title)
+        title = markdown(source.title, images)
         if source.url:
-            parts.append(f'<a href="{html.escape(source.url)}">{title}</a>')
+            parts.append(f'<a href="{attribute(source.url)}">{title}</a>')
         else:
             parts.append(title)
     label = "Source" if len(parts) == 1 else "Sources"
@@ -68,7 +67,7 @@ def _source_html(sources: tuple[str, ...], deck: Deck) -> str:
 def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
     image = audio = ""
     if card.image:
-        image = f'<img src="{html.escape(media[card.image].package_name)}" alt="">'
+        image = f'<img src="{attribute(media[card.image].package_name)}" alt="">'
     if card.audio:
         audio = f"[sound:{media[card.audio].package_name}]"
     return image, audio
@@ -80,6 +79,7 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
 
     Raises DeckError for a cloze whose deletions do not survive Markdown rendering.
     """
+    images = {name: m.package_name for name, m in media.items()}
     fact = next(nt for nt in note_types if not nt.is_cloze)
     cloze = next(nt for nt in note_types if nt.is_cloze)
     notes = []
@@ -87,28 +87,32 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
     source_html: dict[tuple[str, ...], str] = {}  # most cards cite the same few sources
     for card in deck.cards:
         image, audio = _media_html(card, media)
-        notes_html = markdown(card.notes) if card.notes else ""
+        notes_html = markdown(card.notes, images) if card.notes else ""
         source = source_html.get(card.sources)
         if source is None:
-            source = source_html[card.sources] = _source_html(card.sources, deck)
+            source = source_html[card.sources] = _source_html(card.sources, deck, images)
         if card.cloze is not None:
-            text = markdown(card.cloze)
+            text = markdown(card.cloze, images)
             note_type = cloze
             fields = cloze.field_values({
-                "text": text, "extra": markdown(card.extra) if card.extra else "",
+                "text": text, "extra": markdown(card.extra, images) if card.extra else "",
                 "image": image, "audio": audio, "notes": notes_html, "source": source})
             # Anki makes cloze cards from the field as stored, so count them in the rendered text.
             card_ords = tuple(sorted({n - 1 for n in cloze_numbers(text)[0]}))
+            wrong = cloze_problem(text) if card_ords else None
             if not card_ords:
                 problems.add(card.file, card.line, card.col, card.id, "no cloze deletion is "
                              "left once the Markdown is rendered (a line such as '[x]: ...' is "
                              "a link definition and vanishes); reword the cloze")
+            elif wrong:  # an entity such as &#49; is a digit once rendered, as Anki sees it
+                problems.add(card.file, card.line, card.col, card.id,
+                             f"once the Markdown is rendered, as Anki sees it: {wrong}")
             sort_field = plain_text(text)
         else:
             assert card.front is not None and card.back is not None  # checked when read
-            front = markdown(card.front)
+            front = markdown(card.front, images)
             fields = fact.field_values({
-                "front": front, "back": markdown(card.back), "image": image, "audio": audio,
+                "front": front, "back": markdown(card.back, images), "image": image, "audio": audio,
                 "notes": notes_html, "source": source, "reverse": "y" if card.reverse else ""})
             note_type, card_ords = fact, (0, 1) if card.reverse else (0,)
             sort_field = plain_text(front)

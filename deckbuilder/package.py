@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -112,7 +112,13 @@ def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
 
 def write_package(path: Path, collection: bytes | BinaryIO,
                   media: dict[str, MediaFile]) -> None:
-    """Write the .apkg: collection, media list, media files; fixed order and times."""
+    """Write the .apkg atomically."""
+    write_atomically(path, package_writer(collection, media))
+
+
+def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile]
+                   ) -> Callable[[BinaryIO], None]:
+    """What writes the .apkg: collection, media list, media files; fixed order and times."""
     ordered = sorted(media.values(), key=lambda m: m.package_name)
 
     def write(f) -> None:
@@ -136,4 +142,4 @@ def write_package(path: Path, collection: bytes | BinaryIO,
             for i, m in enumerate(ordered):
                 add(str(i), m.data)
 
-    write_atomically(path, write)
+    return write

@@ -17,6 +17,15 @@ _MARKUP = re.compile(
 _OPENS_BLOCK = re.compile(r"[\s#>*+\-=_`~<\[|]|\d{1,9}[.)]")
 _TAGS = re.compile(r"<[^>]*>")
 _AV_TAG = re.compile(r"\[(?=sound:|anki:)")
+# Anki's editor loads a field into a contenteditable element and saves its innerHTML back as
+# soon as a note is shown in the browser: any difference between our HTML and what a browser
+# serialises would change the note (and its modification time) without anyone editing it,
+# and the next release's update would then lose Anki's "if newer" test. So fields are written
+# as a browser serialises them: in text '"' bare and U+00A0 as &nbsp;; in attributes '"' as
+# &quot;; void elements without " /". (markdown-it escapes every '>' in attribute values, so
+# a tag ends at the first '>'.)
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_NEEDS_SERIALISING = re.compile("&quot;|\xa0|<[^>]*&[lg]t;")
 
 
 @lru_cache(maxsize=1)
@@ -24,30 +33,95 @@ def _parser():
     from markdown_it import MarkdownIt  # imported on first use: keeps `--help` fast
 
     # html=False: raw HTML typed into a card is shown as text, never run.
-    return MarkdownIt("commonmark", {"html": False})
+    # xhtmlOut off: <br>, <hr> and <img> as a browser writes them, not "<br />".
+    parser = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False})
+    parser.add_render_rule("image", _image)
+    return parser
 
 
-def markdown(text: str) -> str:
-    """Render Markdown to HTML; a single paragraph comes back without its <p> wrapper."""
+def _image(renderer, tokens, idx, options, env) -> str:
+    """A Markdown image shows a file of the deck's media, under its name in the package, and
+    nothing else: a card must never make a learner's Anki fetch anything. (Every image a card
+    names is checked as the cards are read; one without a file here shows its text.)"""
+    token = tokens[idx]
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    package_name = (env or {}).get("images", {}).get(image_name(token.attrGet("src") or ""))
+    if package_name is None:
+        return html.escape(alt, quote=False)
+    # '<' and '>' are left out of alt: browsers disagree on how to write them in an attribute.
+    alt = attribute(alt.replace("<", "").replace(">", ""))
+    return f'<img src="{attribute(package_name)}" alt="{alt}">'
+
+
+def image_name(src: str) -> str:
+    """The file name a Markdown image's (percent-encoded) link stands for."""
+    from urllib.parse import unquote
+
+    return unquote(src)
+
+
+def image_sources(text: str) -> list[str]:
+    """The link of every Markdown image in text, as written (for the media checks)."""
+    if "![" not in text:
+        return []
+    found = []
+    stack = list(_parser().parse(unicodedata.normalize("NFC", text)))
+    while stack:
+        token = stack.pop()
+        if token.type == "image":
+            found.append(image_name(token.attrGet("src") or ""))
+        stack.extend(token.children or ())
+    return found
+
+
+def markdown(text: str, images: dict[str, str] | None = None) -> str:
+    """Render Markdown to HTML; a single paragraph comes back without its <p> wrapper.
+
+    images: the name in the package of each media file a Markdown image may show."""
     # Anki stores text in Unicode NFC (it would change e.g. U+F900 on import); storing it so
     # ourselves keeps the package, the ledger and the learner's collection in agreement.
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if not _MARKUP.search(text):
-        return html.escape(text, quote=False).replace('"', "&quot;")
+        escaped = html.escape(text, quote=False)
+        return escaped.replace("\xa0", "&nbsp;") if "\xa0" in escaped else escaped
     if "\n" not in text and "\r" not in text and not (_OPENS_BLOCK.match(text)
                                                     or text[-1].isspace()):
-        rendered = _parser().renderInline(text)
+        rendered = _parser().renderInline(text, {"images": images or {}})
     else:
-        rendered = _parser().render(text)
+        rendered = _parser().render(text, {"images": images or {}})
         if (rendered.startswith("<p>") and rendered.endswith("</p>\n")
                 and rendered.find("<p>", 3) == -1):  # a single paragraph: unwrap it
             rendered = rendered[3:-5]
         else:
             rendered = rendered.rstrip("\n")
     # Anki plays "[sound:file]" and speaks "[anki:tts]" wherever they appear in a card; typed in
-    # text they are shown as typed (audio has its own key).
-    return _AV_TAG.sub("&#91;", rendered)
+    # text they are shown as typed (audio has its own key). An element around the '[' (not an
+    # entity, which the editor's innerHTML would turn back into a '[') keeps them inert.
+    rendered = _AV_TAG.sub("<span>[</span>", rendered)
+    return _as_browser_serialises(rendered) if _NEEDS_SERIALISING.search(rendered) else rendered
+
+
+def _as_browser_serialises(rendered: str) -> str:
+    parts = _TAG_OR_TEXT.split(rendered)
+    for i, part in enumerate(parts):
+        if i % 2:  # a tag
+            # Chromium from 138 writes '<' and '>' in attribute values as &lt; and &gt;, older
+            # ones (Anki's Qt WebEngine) bare: only a value without them reads back the same
+            # in both. They can come only from a link's title, which is dropped then.
+            if "&lt;" in part or "&gt;" in part:
+                part = re.sub(r' title="[^"]*"', "", part)
+            parts[i] = part.replace("\xa0", "&nbsp;")
+        elif part:
+            parts[i] = part.replace("&quot;", '"').replace("\xa0", "&nbsp;")
+    return "".join(parts)
+
+
+def attribute(value: str) -> str:
+    """A value for a double-quoted attribute, as a browser serialises it ('<' and '>', which
+    browsers disagree on, percent-encoded: attributes we write hold URLs and file names)."""
+    return (value.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
+            .replace("<", "%3C").replace(">", "%3E"))
 
 
 def plain_text(rendered_html: str) -> str:

@@ -87,7 +87,18 @@ CARD_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA)
 FILE_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA) for k, v in CARD_FILE_SCHEMA["properties"].items()}
 DECK_KEYS = {k: _resolve(v, DECK_FILE_SCHEMA) for k, v in DECK_FILE_SCHEMA["properties"].items()}
 SOURCE_KEYS = DECK_FILE_SCHEMA["properties"]["sources"]["additionalProperties"]["properties"]
-KEY_PATTERN = re.compile(CARD_FILE_SCHEMA["$defs"]["key"]["pattern"])
+
+
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """A schema pattern as editors (ECMA-262) read it: there '$' is the end of the text, while
+    Python's '$' also matches before a final newline (an `id: |` block ends in one)."""
+    return _patterns.get(pattern) or _patterns.setdefault(
+        pattern, re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern)))
+
+
+_patterns: dict[str, re.Pattern[str]] = {}
+KEY_PATTERN = ecma_pattern(CARD_FILE_SCHEMA["$defs"]["key"]["pattern"])
+_ASCII_NUMBER = re.compile(r"[0-9]{1,30}")
 
 
 def type_name(value: object) -> str:
@@ -119,13 +130,16 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
                     f"U+{ord(control.group()):04X} (character {control.start() + 1}); delete it")
         if len(value.strip()) < schema.get("minLength", 0):
             return f"{what} is empty"
-        if "pattern" in schema and not re.search(schema["pattern"], value):
+        if "pattern" in schema and not ecma_pattern(schema["pattern"]).search(value):
             return f"{what} {value!r} is not valid: {schema.get('description', 'see the schema')}"
     elif kind == "boolean":
         if not isinstance(value, bool):
             return f"{what} must be true or false, not {value!r}"
     elif kind == "integer":
-        if not (isinstance(value, str) and value.isdigit()):
+        if not (isinstance(value, str) and _ASCII_NUMBER.fullmatch(value)):
+            # str.isdigit() and int() also take '١٢' or '²': only ASCII digits are a number here.
+            if isinstance(value, str) and value.strip().isdigit():
+                return f"{what} must be a whole number in ASCII digits (0-9), not {value!r}"
             return f"{what} must be a whole number, not {type_name(value)}"
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and int(value) < low) or (high is not None and int(value) > high):

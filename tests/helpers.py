@@ -4,8 +4,11 @@ into a real Anki collection, and reading HTML as a browser would."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import struct
+import subprocess
+import tempfile
 import textwrap
 import wave
 import zlib
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from build_deck import cli
@@ -324,3 +328,23 @@ class BuiltDeck:
     def snapshot(self) -> dict[str, bytes]:
         return {str(p.relative_to(self.root)): p.read_bytes()
                 for p in sorted(self.root.rglob("*")) if p.is_file() and "cards" not in p.parts}
+
+
+# --- a real browser ---------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium; .ci/run "
+           "installs it)")
+def chromium(*args: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        done = subprocess.run(
+            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--hide-scrollbars", *args],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "TZ": "UTC"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+

@@ -29,6 +29,36 @@ def _folder_of_links(root: Path) -> None:
     os.symlink(root / "elsewhere", root / "media" / "pics")
 
 
+def _fifo(root: Path) -> None:
+    (root / "cards" / "bad.yaml").unlink()
+    os.mkfifo(root / "cards" / "bad.yaml")
+
+
+def _link_to(target: str):
+    def setup(root: Path) -> None:
+        (root / "cards" / "bad.yaml").unlink()
+        os.symlink(target, root / "cards" / "bad.yaml")
+    return setup
+
+
+def _grow(size: int):
+    def setup(root: Path) -> None:
+        with open(root / "cards" / "bad.yaml", "r+b") as f:
+            f.truncate(size)  # sparse: no disk used
+    return setup
+
+
+def _media_link(name: str, target: str):
+    return lambda root: os.symlink(target, root / "media" / name)
+
+
+def _media_of_size(name: str, size: int):
+    def setup(root: Path) -> None:
+        with open(root / "media" / name, "wb") as f:
+            f.truncate(size)
+    return setup
+
+
 BILLION_LAUGHS = """\
 a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
 b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
@@ -223,6 +253,57 @@ BAD_INPUT = [
     pytest.param(card(BASIC + "correction: fixed"), None, "2:5: card 'bad':",
                  "'correction' is announced under a release: add 'version' to deck.yaml",
                  id="correction-without-version"),
+    # Files that are no card file: nothing may hang, fill the memory or raise.
+    pytest.param(GOOD, _fifo, "", "is not a regular file", id="fifo-as-card-file"),
+    pytest.param(GOOD, _link_to("/dev/zero"), "", "is not a regular file",
+                 id="dev-zero-as-card-file"),
+    pytest.param(GOOD, _link_to("bad.yaml"), "", "is a symbolic link loop",
+                 id="symlink-loop-card-file"),
+    pytest.param(GOOD, _grow(65 << 20), "", "larger than the 64 MB allowed",
+                 id="card-file-too-large"),
+    # Ids and numbers the ledger or Anki could not take back.
+    pytest.param("cards:\n  - id: |\n      bad\n    front: q\n    back: a\n", None, "2:5:",
+                 "'id' 'bad\\n' is not valid", id="id-with-trailing-newline"),
+    # Media: every use checked for its kind and its file.
+    pytest.param(card(BASIC + "image: loop.png"), _media_link("loop.png", "loop.png"), "5:5:",
+                 "image 'loop.png' is a symbolic link loop", id="media-symlink-loop"),
+    pytest.param(card(BASIC + "image: pipe.png"), lambda root: os.mkfifo(root / "media" /
+                                                                         "pipe.png"),
+                 "5:5:", "image 'pipe.png' is not a regular file", id="media-fifo"),
+    pytest.param(card(BASIC + "image: empty.png"),
+                 lambda root: (root / "media" / "empty.png").write_bytes(b""), "5:5:",
+                 "image 'empty.png' is an empty file", id="media-empty"),
+    pytest.param(card(BASIC + "image: huge.png"), _media_of_size("huge.png", 101 << 20), "5:5:",
+                 "image 'huge.png' is 101 MB, larger than the 100 MB allowed", id="media-huge"),
+    pytest.param(card(BASIC + "audio: name.mp3") + card(BASIC + "image: name.mp3", "bad-two")[6:],
+                 None, "10:5: card 'bad-two':", "image 'name.mp3' has a type Anki cannot show",
+                 id="media-as-audio-and-image"),
+    # Markdown images go through the same rules, in every field.
+    pytest.param(card('front: "![x](https://evil.example/x.png)"\nback: a'), None, "3:5:",
+                 "image 'https://evil.example/x.png' is a URL, not a file in media/",
+                 id="markdown-image-remote"),
+    pytest.param(card('front: q\nback: "![x](//evil.example/x.png)"'), None, "4:5:",
+                 "is a URL, not a file in media/", id="markdown-image-protocol-relative"),
+    pytest.param(card('front: q\nback: a\nnotes: "![x](data:image/png;base64,AAAA)"'), None,
+                 "5:5:", "is a URL, not a file in media/", id="markdown-image-data-uri"),
+    pytest.param(card('cloze: "{{c1::x}} ![m](../cards/deck.yaml)"'), None, "3:5:",
+                 "leaves media/ ('..' is not allowed)", id="markdown-image-dotdot"),
+    pytest.param(card('front: q\nback: "see ![map](mapp.png)"'), None, "4:5:",
+                 "image 'mapp.png' not found in", id="markdown-image-missing"),
+    pytest.param(card('front: q\nback: "![s](name.mp3)"'), None, "4:5:",
+                 "image 'name.mp3' has a type Anki cannot show as image",
+                 id="markdown-image-of-audio"),
+    # Cloze numbers as Anki will see them: ASCII digits, within its limit, after rendering.
+    pytest.param(card('cloze: "{{c\uff11::x}}"'), None, "3:5:",
+                 "is not written in ASCII digits", id="cloze-full-width-digit"),
+    pytest.param(card('cloze: "{{c\u0661::x}}"'), None, "3:5:",
+                 "is not written in ASCII digits", id="cloze-arabic-indic-digit"),
+    pytest.param(card('cloze: "{{c1::a}} {{c&#55;&#48;&#48;&#48;&#48;::b}}"'), None, "2:5:",
+                 "once the Markdown is rendered, as Anki sees it: cloze number 70000 is too high",
+                 id="cloze-entity-too-high"),
+    pytest.param(card('cloze: "{{c1::a}} {{c&#48;::b}}"'), None, "2:5:",
+                 "once the Markdown is rendered, as Anki sees it: cloze numbers start at 1",
+                 id="cloze-entity-zero"),
 ]
 
 

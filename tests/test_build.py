@@ -197,16 +197,16 @@ def test_every_command_help_line_is_whole():
 
 
 def test_progress_shows_on_a_terminal_and_is_wiped(deck_dir, capsys, monkeypatch):
-    from build_deck import _Progress
+    from cli_runtime import Progress
     from deckbuilder.build import build as core_build
 
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
-    with _Progress(enabled=True, delay=0) as progress:
+    with Progress(enabled=True, delay=0) as progress:
         core_build(deck_dir.cards, deck_dir.media, deck_dir.output, progress=progress)
     err = capsys.readouterr().err
     assert "Reading cards from" in err and "Making 4 notes" in err and "Writing" in err
     assert err.endswith("\r\033[K")
-    with _Progress(enabled=False, delay=0) as quiet:
+    with Progress(enabled=False, delay=0) as quiet:
         quiet("Making 4 notes")
     assert capsys.readouterr().err == ""
 

@@ -3,6 +3,7 @@ whole, never a new ledger beside an old package, and no temporary files."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import shutil
@@ -94,7 +95,8 @@ def _check_and_restore(deck: dict) -> str:
     ledger = (root / "cards.lock").read_bytes()
     state = ("old" if package == old["package"] else "new" if package == new["package"] else "torn",
              "old" if ledger == old["ledger"] else "new" if ledger == new["ledger"] else "torn")
-    # The package is replaced first, so a new ledger never stands beside an old package.
+    # The package is moved in first, so a new ledger never stands beside an old package; a new
+    # package beside the old ledger (killed between the two renames) is noticed and repaired.
     assert state in {("old", "old"), ("new", "old"), ("new", "new")}, state
     assert sorted(os.listdir(root / "out")) == ["deck.apkg"]
     assert sorted(os.listdir(root)) == ["cards", "cards.lock", "media", "out"]
@@ -132,8 +134,9 @@ def test_killed_while_writing(deck: dict, target: str):
     state = _check_and_restore(deck)
     if status != -signal.SIGKILL:
         pytest.skip(f"the build finished before the kill ({state}); the write was too quick")
-    # Killed while writing the package: nothing replaced; while writing the ledger: the package.
-    assert state == ("old/old" if target == "package" else "new/old")
+    # Both files are written before either is moved into place: killed while writing either,
+    # nothing is replaced.
+    assert state == "old/old"
 
 
 def test_stale_temporaries_of_dead_builds_are_removed(tmp_path: Path):
@@ -176,3 +179,69 @@ def test_named_temporary_where_there_is_no_o_tmpfile(tmp_path: Path, monkeypatch
     with pytest.raises(RuntimeError):
         write_atomically(target, fail)
     assert target.read_bytes() == b"new" and os.listdir(tmp_path) == ["deck.apkg"]
+
+
+# Run a build, SIGKILLed just before its Nth call that changes the file system.
+_KILL_AT = """
+import os, runpy, signal, sys
+target, calls = int(os.environ["KILL_AT"]), [0]
+def point(name):
+    real = getattr(os, name)
+    def call(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+    setattr(os, name, call)
+for name in ("open", "fchmod", "chmod", "fsync", "link", "replace", "rename", "unlink"):
+    point(name)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.slow
+def test_killed_at_every_write(tmp_path: Path):
+    """Killed before each call that changes a file (open, sync, link, rename...): old/old,
+    new/old or new/new, no temporary left, and the next build puts the pair right."""
+    from deckbuilder.ledgerfile import read
+
+    write_synthetic_deck(tmp_path, 30)
+    (tmp_path / "out").mkdir()
+    output, ledger = tmp_path / "out" / "deck.apkg", tmp_path / "cards.lock"
+    _run(tmp_path, output, ledger, 1_700_000_000)
+    old = {"package": output.read_bytes(), "ledger": ledger.read_bytes()}
+    part = tmp_path / "cards" / "part-0000.yaml"
+    part.write_text(part.read_text("utf-8").replace("- id: card-0\n",
+                                                    "- id: card-0\n    notes: Edited.\n", 1))
+    _run(tmp_path, output, ledger, 1_700_086_400)
+    new = {"package": output.read_bytes(), "ledger": ledger.read_bytes()}
+    states = []
+    for target in range(1, 60):
+        output.write_bytes(old["package"])
+        ledger.write_bytes(old["ledger"])
+        killed = subprocess.run(
+            [sys.executable, "-c", _KILL_AT, *_command(tmp_path, output, ledger)[1:]],
+            env={**_env(1_700_086_400), "KILL_AT": str(target)}, capture_output=True, text=True)
+        if killed.returncode == 0:
+            break
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        package_now, ledger_now = output.read_bytes(), ledger.read_bytes()
+        state = "/".join("old" if data == old[kind] else "new" if data == new[kind] else "torn"
+                         for kind, data in (("package", package_now), ("ledger", ledger_now)))
+        assert state in {"old/old", "new/old", "new/new"}, state
+        states.append(state)
+        # Killed between naming a temporary and renaming it: a file named with the dead pid,
+        # which the next build removes. Build again: the pair comes out whole.
+        repaired = subprocess.run(_command(tmp_path, output, ledger), env=_env(1_700_086_400),
+                                  capture_output=True, text=True)
+        assert repaired.returncode == 0, repaired.stderr
+        assert ("not the package the ledger records" in repaired.stderr) == (state == "new/old")
+        assert (output.read_bytes(), ledger.read_bytes()) == (new["package"], new["ledger"])
+        assert read(ledger).package == hashlib.sha256(output.read_bytes()).hexdigest()
+        assert sorted(os.listdir(tmp_path / "out")) == ["deck.apkg"]
+        assert sorted(os.listdir(tmp_path)) == ["cards", "cards.lock", "media", "out"]
+    else:
+        pytest.fail("the build never finished")
+    print(states)
+    assert "new/old" in states and "old/old" in states and len(states) >= 8

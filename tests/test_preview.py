@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import struct
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import MEDIA_CARD_COUNT, MEDIA_CARD_IDS, MEDIA_CARDS_YAML, MEDIA_TAGS, write_media_deck
+from helpers import (
+    MEDIA_CARD_COUNT,
+    MEDIA_CARD_IDS,
+    MEDIA_CARDS_YAML,
+    MEDIA_TAGS,
+    chromium,
+    needs_chromium,
+    write_media_deck,
+)
 
 from build_deck import cli
 from deckbuilder.build import build
@@ -21,11 +26,6 @@ from deckbuilder.notetypes import CSS
 from deckbuilder.preview import preview
 from deckbuilder.templates import cloze, render_note, render_template
 
-CHROMIUM = Path("/usr/bin/chromium")
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium; .ci/run "
-           "installs it)")
 EXPECTED_CARDS = ["signing-date/1", "signing-date/2", "signers/1", "signers/2", "signers/3",
                   "term-years/1"]
 
@@ -136,19 +136,8 @@ def test_preview_cli_fails_like_check_on_bad_cards(tmp_path, monkeypatch):
 
 # --- in a real browser ----------------------------------------------------------------------
 
-def _chromium(*args: str) -> str:
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        done = subprocess.run(
-            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--hide-scrollbars", *args],
-            capture_output=True, text=True, timeout=120, env={**os.environ, "TZ": "UTC"})
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
 def _selftest(page: Path, query: str) -> dict:
-    dom = _chromium("--virtual-time-budget=10000", "--dump-dom",
+    dom = chromium("--virtual-time-budget=10000", "--dump-dom",
                     f"{page.resolve().as_uri()}?selftest&{query}")
     found = re.search(r'<pre id="pv-selftest">(.*?)</pre>', dom, re.DOTALL)
     assert found, f"the page's self-test wrote no result:\n{dom[-2000:]}"
@@ -206,7 +195,7 @@ def test_page_in_chromium_reports_a_broken_image(tmp_path):
 @needs_chromium
 def test_page_in_chromium_screenshot(page, tmp_path):
     shot = tmp_path / "preview.png"
-    _chromium(f"--screenshot={shot}", "--window-size=1200,2000", page.resolve().as_uri())
+    chromium(f"--screenshot={shot}", "--window-size=1200,2000", page.resolve().as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1200, 2000)

@@ -26,14 +26,18 @@ ANKI = settings(max_examples=30, deadline=None,
 
 def _markdown_it(text: str) -> str:
     """What markdown() promises: markdown-it's HTML of the NFC text, a lone paragraph unwrapped,
-    and typed [sound:]/[anki:] tags kept from playing."""
+    typed [sound:]/[anki:] tags kept from playing, serialised as a browser would."""
     from markdown_it import MarkdownIt
 
-    rendered = MarkdownIt("commonmark", {"html": False}).render(unicodedata.normalize("NFC", text))
+    from deckbuilder.render import _as_browser_serialises
+
+    rendered = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False}).render(
+        unicodedata.normalize("NFC", text))
     if (rendered.startswith("<p>") and rendered.endswith("</p>\n")
             and "<p>" not in rendered[3:]):
         rendered = rendered[3:-5]
-    return re.sub(r"\[(?=sound:|anki:)", "&#91;", rendered.rstrip("\n"))
+    rendered = re.sub(r"\[(?=sound:|anki:)", "<span>[</span>", rendered.rstrip("\n"))
+    return _as_browser_serialises(rendered)  # as a browser writes it back (test_editor_roundtrip)
 
 
 # Characters that decide between the fast path and the parser, and plain ones around them.

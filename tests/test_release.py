@@ -356,3 +356,18 @@ def test_a_first_build_takes_corrections_as_past(release_dir, monkeypatch):
     out = build(release_dir, monkeypatch, NOW - 1000)
     assert "4 new" in out and "corrected" not in out
     assert "corrected" not in release_dir.ledger.read_text(encoding="utf-8")
+
+
+def test_release_records_read_back_with_any_reason(release_dir, monkeypatch):
+    from deckbuilder import ledgerfile
+
+    build(release_dir, monkeypatch, NOW - 1000)
+    set_version(release_dir, "1.1.0")
+    reason = r"a|b \ c \u0041 → “quoted”"
+    release_dir.edit("treaty.yaml", "    notes: Stalin and Mao attended.\n",
+                     "    notes: Stalin and Mao attended; neither signed.\n"
+                     f"    correction: '{reason}'\n")
+    build(release_dir, monkeypatch, NOW - 900)
+    ledger = ledgerfile.read(release_dir.ledger)
+    assert ledger.changes["1.1.0", "signatories"].reason == reason
+    assert "0 new, 0 updated, 4 unchanged" in build(release_dir, monkeypatch, NOW - 800)

@@ -1,0 +1,120 @@
+"""Rebuild a lost ledger from a released package: the ledger that release implies.
+
+Each note in the package is matched to today's card by its guid (made from the deck id and the
+card id); the ledger then records the note's time as released, and the digest of its content as
+released, so the next build stamps a later time only on notes whose content has changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import make_notes
+from .errors import Problems, display_path
+from .files import InputFileError, check_regular
+from .ledgerfile import CardEntry, Ledger, NoteTypeEntry, check_time, latest_time
+from .notes import RETIRED_TAG
+from .notetypes import NOTE_TYPES, NoteType
+
+MAX_PACKAGE = 4 << 30
+
+
+@dataclass(frozen=True)
+class Recovered:
+    ledger: Ledger
+    matched: int  # notes of the package matched to today's cards
+    changed: int  # of those, how many differ today (the next build updates them)
+    new: int  # today's cards not in the package
+
+
+def _digest(note_type_id: int, fields: str, tags: str) -> str:
+    # As notes.Note.digest(), on the note as stored in the package.
+    data = "\x1e".join((str(note_type_id), fields, " ".join(tags.split())))
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
+                        note_types: tuple[NoteType, ...] = NOTE_TYPES) -> Recovered:
+    """The ledger the released package implies for today's cards. Raises DeckError."""
+    problems = Problems()
+    file = display_path(Path(package))
+    made = make_notes(cards_dir, media_dir, note_types)
+    deck = made.deck
+    try:
+        check_regular(Path(package), MAX_PACKAGE)
+        with zipfile.ZipFile(package) as zf, tempfile.TemporaryDirectory() as folder:
+            names = zf.namelist()
+            if "collection.anki2" not in names:
+                problems.add(file, message="has no collection.anki2: not a package build-deck "
+                             "wrote")
+                problems.raise_if_any()
+            collection = Path(folder) / "collection.anki2"
+            with zf.open("collection.anki2") as src, open(collection, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+            media_names = set(json.loads(zf.read("media")).values()) if "media" in names else set()
+            conn = sqlite3.connect(collection)
+            try:
+                rows = conn.execute("SELECT id, guid, mid, mod, flds, tags FROM notes").fetchall()
+                (models_json, decks_json) = conn.execute("SELECT models, decks FROM col").fetchone()
+            finally:
+                conn.close()
+    except InputFileError as e:
+        problems.add(file, message=str(e))
+        problems.raise_if_any()
+        raise AssertionError from None
+    except (zipfile.BadZipFile, sqlite3.Error, json.JSONDecodeError, KeyError, TypeError) as e:
+        problems.add(file, message=f"not a package build-deck can read ({e})")
+        problems.raise_if_any()
+        raise AssertionError from None
+
+    decks = {int(d["id"]): d["name"] for d in json.loads(decks_json).values()}
+    if deck.id not in decks:
+        problems.add(file, message=f"holds no deck with id {deck.id} ('{deck.name}'): it is "
+                     "another deck's package")
+        problems.raise_if_any()
+    latest = latest_time()
+    ledger = Ledger(deck.id, deck.name, min((r[0] for r in rows), default=0) // 1000)
+    by_guid = {note.guid: note for note in made.notes}
+    unknown = 0
+    changed = 0
+    for _id, guid, mid, mod, fields, tags in rows:
+        note = by_guid.get(guid)
+        if note is None:
+            unknown += 1
+            continue
+        wrong = check_time(mod, f"note '{note.card_id}' has the time", latest)
+        if wrong:
+            problems.add(file, card=note.card_id, message=wrong)
+            continue
+        digest = _digest(mid, fields, tags)
+        changed += digest != note.digest()
+        kind = "cloze" if note.note_type.is_cloze else "basic"
+        ledger.cards[note.card_id] = CardEntry(digest, mod, RETIRED_TAG in tags.split(), kind)
+    if unknown:
+        problems.add(file, message=f"{unknown} note(s) in the package match no card in "
+                     f"{display_path(Path(cards_dir))}: a card was removed or its id changed "
+                     "since that release; put it back (with 'retired: true') and try again")
+    if not ledger.cards and not problems.found:
+        problems.add(file, message="no note in the package matches a card here")
+    models = json.loads(models_json)
+    for note_type in note_types:
+        model = models.get(str(note_type.id))
+        if model is None:
+            continue
+        same = (model.get("css") == note_type.css and [(t["name"], t["qfmt"], t["afmt"])
+                for t in model.get("tmpls", [])] == list(note_type.templates))
+        ledger.note_types[note_type.id] = NoteTypeEntry(
+            note_type.id, note_type.digest() if same else "released", int(model["mod"]),
+            model["name"], tuple(f["name"] for f in model["flds"]),
+            tuple(t["name"] for t in model["tmpls"]))
+    ledger.media = {name: m.package_name for name, m in made.media.items()
+                    if m.package_name in media_names}
+    problems.raise_if_any()
+    return Recovered(ledger, len(ledger.cards), changed, len(made.notes) - len(ledger.cards))
