@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .build import make_notes
 from .errors import Problems, display_path
 from .files import InputFileError, check_regular
-from .ledgerfile import CardEntry, Ledger, NoteTypeEntry, check_time, latest_time
-from .notes import RETIRED_TAG
+from .ledgerfile import (
+    CardEntry,
+    Change,
+    Ledger,
+    NoteTypeEntry,
+    Rename,
+    check_time,
+    latest_time,
+)
+from .notes import RETIRED_TAG, Note, guid_for
 from .notetypes import NOTE_TYPES, NoteType
+from .release import CORRECTED, VERSION_RE, correction_tag, version_key
 
 MAX_PACKAGE = 4 << 30
 
@@ -74,7 +84,8 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
         problems.raise_if_any()
         raise AssertionError from None
 
-    decks = {int(d["id"]): d["name"] for d in json.loads(decks_json).values()}
+    deck_rows = {int(d["id"]): d for d in json.loads(decks_json).values()}
+    decks = {deck_id: d["name"] for deck_id, d in deck_rows.items()}
     if deck.id not in decks:
         problems.add(file, message=f"holds no deck with id {deck.id} ('{deck.name}'): it is "
                      "another deck's package")
@@ -82,10 +93,16 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
     latest = latest_time()
     ledger = Ledger(deck.id, deck.name, min((r[0] for r in rows), default=0) // 1000)
     by_guid = {note.guid: note for note in made.notes}
+    # A card renamed with 'was' kept its former id's note: match it by that id too.
+    renamed = {guid_for(deck.id, note.was): note for note in made.notes if note.was}
     unknown = 0
     changed = 0
     for _id, guid, mid, mod, fields, tags in rows:
         note = by_guid.get(guid)
+        if note is None and guid in renamed:
+            note = renamed[guid]
+            assert note.was is not None
+            ledger.renames[note.was] = Rename(note.was, note.card_id, "")
         if note is None:
             unknown += 1
             continue
@@ -94,7 +111,9 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
             problems.add(file, card=note.card_id, message=wrong)
             continue
         digest = _digest(mid, fields, tags)
-        changed += digest != note.digest()
+        corrected = _corrections(ledger, note, tags.split(), mod)
+        changed += digest != (replace(note, tags=note.tags + corrected) if corrected
+                              else note).digest()
         kind = "cloze" if note.note_type.is_cloze else "basic"
         ledger.cards[note.card_id] = CardEntry(digest, mod, RETIRED_TAG in tags.split(), kind)
     if unknown:
@@ -103,6 +122,9 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                      "since that release; put it back (with 'retired: true') and try again")
     if not ledger.cards and not problems.found:
         problems.add(file, message="no note in the package matches a card here")
+    released = _released_version(deck_rows.get(deck.id, {}).get("desc", ""))
+    if released:
+        ledger.releases.setdefault(released, ledger.created)
     models = json.loads(models_json)
     for note_type in note_types:
         model = models.get(str(note_type.id))
@@ -118,3 +140,23 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                     if m.package_name in media_names}
     problems.raise_if_any()
     return Recovered(ledger, len(ledger.cards), changed, len(made.notes) - len(ledger.cards))
+
+
+def _corrections(ledger: Ledger, note: Note, tags: list[str], mod: int) -> tuple[str, ...]:
+    """Record the corrections a released note's tags name, so the next build keeps its tags;
+    returns those tags, oldest release first."""
+    prefix = correction_tag("")
+    versions = [tag[len(prefix):] for tag in tags if tag.startswith(prefix)]
+    versions = sorted((v for v in versions if VERSION_RE.match(v)), key=version_key)
+    for version in versions:
+        # The reason is the card's own if it still gives one; the package does not keep it.
+        ledger.changes[version, note.card_id] = Change(version, note.card_id, CORRECTED,
+                                                       note.correction or "")
+        ledger.releases.setdefault(version, mod)
+    return tuple(correction_tag(v) for v in versions)
+
+
+def _released_version(description: str) -> str | None:
+    """The version changelog.description_html wrote into the deck's description, if any."""
+    found = re.search(r"<b>Version ([0-9.]+)</b>", description)
+    return found.group(1) if found and VERSION_RE.match(found.group(1)) else None

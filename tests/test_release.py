@@ -371,3 +371,28 @@ def test_release_records_read_back_with_any_reason(release_dir, monkeypatch):
     ledger = ledgerfile.read(release_dir.ledger)
     assert ledger.changes["1.1.0", "signatories"].reason == reason
     assert "0 new, 0 updated, 4 unchanged" in build(release_dir, monkeypatch, NOW - 800)
+
+
+def test_ledger_from_a_released_package_keeps_corrections_and_renames(release_dir, collection,
+                                                                       monkeypatch, tmp_path):
+    build(release_dir, monkeypatch, NOW - 1000)
+    release_two(release_dir)
+    build(release_dir, monkeypatch, NOW - 500)
+    import_package(collection, release_dir.output)
+    released = tmp_path / "released-2.0.0.apkg"
+    released.write_bytes(release_dir.output.read_bytes())
+    release_dir.ledger.unlink()
+
+    args = ["--cards", str(release_dir.cards), "--media", str(release_dir.media)]
+    result = CliRunner().invoke(cli, ["ledger", "--from", str(released), *args])
+    assert result.exit_code == 0, result.output
+    assert "4 notes released, 0 changed since, 0 new cards" in result.output
+    out = build(release_dir, monkeypatch, NOW - 100)
+    assert "0 new, 0 updated, 4 unchanged" in out  # the correction tag and the rename kept
+    log = import_package(collection, release_dir.output)
+    assert not log.new and not log.updated
+    assert note_for(collection, "signatories").tags[0] == CORRECTED_V2
+    ledger = release_dir.ledger.read_text(encoding="utf-8")
+    assert "rename\tchinese-name\ttreaty-name-chinese\t\n" in ledger
+    assert f"change\t2.0.0\tsignatories\tcorrected\t{REASON}\n" in ledger
+    assert "release\t2.0.0\t" in ledger
