@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from build_deck import cli
 from deckbuilder import ledgerfile
-from deckbuilder.ledgerfile import EARLIEST, CardEntry, Ledger, NoteTypeEntry
+from deckbuilder.ledgerfile import EARLIEST, CardEntry, Change, Ledger, NoteTypeEntry, Rename
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = int(time.time())
@@ -221,6 +221,12 @@ def test_every_ledger_reads_back_as_written(tmp_path, name, card_ids, media, fie
                     for i, c in enumerate(card_ids)}
     ledger.note_types = {7: NoteTypeEntry(7, "e" * 16, EARLIEST, name, tuple(fields),
                                           tuple(reversed(fields)))}
+    # Release records (issue 12): any card id and any reason read back too.
+    ledger.releases = {"1.0.0": EARLIEST, "1.10.2": EARLIEST + 1}
+    ledger.changes = {("1.10.2", c): Change("1.10.2", c, "corrected", name)
+                      if name else Change("1.10.2", c, "reworded") for c in card_ids}
+    ledger.renames = {c + name: Rename(c + name, c, "1.0.0" if i % 2 else "")
+                      for i, c in enumerate(card_ids)}
     path = tmp_path / "cards.lock"
     path.write_text("".join(ledgerfile.lines(ledger)), "utf-8")
     again = ledgerfile.read(path)
