@@ -433,3 +433,29 @@ def test_whatever_builds_the_next_build_reads(tmp_path_factory, deck_name, media
         return  # refused with a message: fine
     again = build(root / "cards", root / "media", root / "out.apkg", now=NOW)
     assert again.plan.unchanged == ["one"]
+
+
+@pytest.mark.parametrize(("option", "edit_kept", "change_arrives"), [
+    ("IF_NEWER", True, True), ("ALWAYS", False, True), ("NEVER", True, False)])
+def test_import_options_do_what_the_readme_says(deck_dir, collection, option, edit_kept,
+                                                 change_arrives):
+    """README, 'Importing into Anki': what each Update notes option does to a learner's edit."""
+    from anki.collection import ImportAnkiPackageRequest
+    from anki.import_export_pb2 import ImportAnkiPackageOptions
+
+    built_ok(deck_dir, NOW - 3000)
+    learner_edits(collection, deck_dir)  # on 'signatories', whose card stays unchanged here
+    deck_dir.edit("treaty.yaml", "back: 14 February 1950, in **Moscow**", "back: 14 Feb 1950")
+    built_ok(deck_dir)  # after the learner's edit
+    condition = getattr(ImportAnkiPackageOptions, f"IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_{option}",
+                        None)
+    if condition is None:  # the enum's home in this version of anki
+        from anki import import_export_pb2 as pb
+
+        condition = getattr(pb, f"IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_{option}")
+    options = ImportAnkiPackageOptions(update_notes=condition)
+    collection.import_anki_package(ImportAnkiPackageRequest(package_path=str(deck_dir.output),
+                                                            options=options))
+    kept = note_for(collection, "signatories")
+    assert (kept["Notes"] == "My own mnemonic" and "my-tag" in kept.tags) == edit_kept
+    assert (note_for(collection, "signing-date")["Back"] == "14 Feb 1950") == change_arrives
