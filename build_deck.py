@@ -72,6 +72,7 @@ def cli() -> None:
         build-deck check                    # validate only; writes nothing
         build-deck preview --open           # every card in one offline HTML page
         build-deck verify                   # import the last build into a scratch Anki
+        build-deck ledger --from OLD.apkg   # rebuild a lost cards.lock from a release
     """
 
 

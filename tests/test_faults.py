@@ -459,3 +459,18 @@ def test_import_options_do_what_the_readme_says(deck_dir, collection, option, ed
     kept = note_for(collection, "signatories")
     assert (kept["Notes"] == "My own mnemonic" and "my-tag" in kept.tags) == edit_kept
     assert (note_for(collection, "signing-date")["Back"] == "14 Feb 1950") == change_arrives
+
+
+@pytest.mark.parametrize("name", ["tab\there.png", "cr\rhere.png", "new\nline.png",
+                                  "ls\u2028ps\u2029.png", "back\\slash|pipe.png", "nel\x85.png"])
+def test_media_names_that_split_lines_read_back(deck_dir, name):
+    from helpers import PNG
+
+    (deck_dir.media / name).write_bytes(PNG)
+    deck_dir.edit("treaty.yaml", "    image: timeline.png", f"    image: {json.dumps(name)}")
+    first = run(deck_dir)
+    if first.exit_code:  # refused at input, with a message: also a kept promise
+        assert "Traceback" not in first.output and "control character" in first.output
+        return
+    assert ledgerfile.read(deck_dir.ledger).media[name].endswith(".png")
+    assert "0 new, 0 updated, 4 unchanged" in built_ok(deck_dir)
