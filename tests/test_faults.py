@@ -99,7 +99,7 @@ def _another_decks(deck_dir: DeckDir) -> None:
 LOST = [
     pytest.param(_missing, "the ledger is missing, but", id="missing-package-left"),
     pytest.param(_empty, "the ledger is empty", id="empty"),
-    pytest.param(_truncated, "cards.lock", id="truncated-mid-line"),
+    pytest.param(_truncated, "the ledger is cut short", id="truncated-mid-line"),
     pytest.param(_cut_at_a_line, "is cut short", id="truncated-at-a-line"),
     pytest.param(_conflicted, "a merge conflict is left in the ledger", id="conflicted"),
     pytest.param(_merged_cleanly, "does not match the check on its last line", id="hand-edit"),
@@ -474,3 +474,19 @@ def test_media_names_that_split_lines_read_back(deck_dir, name):
         return
     assert ledgerfile.read(deck_dir.ledger).media[name].endswith(".png")
     assert "0 new, 0 updated, 4 unchanged" in built_ok(deck_dir)
+
+
+@pytest.mark.parametrize("what", ["not-a-zip", "empty-zip", "fifo"])
+def test_ledger_from_something_that_is_no_package(deck_dir, tmp_path, what):
+    import zipfile
+
+    package = tmp_path / "released.apkg"
+    if what == "not-a-zip":
+        package.write_bytes(b"name: not a package\n")
+    elif what == "empty-zip":
+        zipfile.ZipFile(package, "w").close()
+    else:
+        os.mkfifo(package)
+    result = run(deck_dir, "ledger", "--from", str(package))
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "released.apkg" in result.output and not deck_dir.ledger.exists()
