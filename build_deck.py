@@ -73,6 +73,7 @@ def cli() -> None:
         build-deck preview --open           # every card in one offline HTML page
         build-deck verify                   # import the last build into a scratch Anki
         build-deck changelog                # release notes in Markdown
+        build-deck ledger --from OLD.apkg   # rebuild a lost cards.lock from a release
     """
 
 

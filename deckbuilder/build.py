@@ -97,7 +97,7 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
             progress: Callable[[str], None] = _quiet, output: Path | None = None) -> Prepared:
     """Everything short of writing: validate, make notes, plan against the ledger.
 
-    Raises DeckError when the ledger is lost (see safety.lost_ledger): output is where the
+    Raises DeckError when the ledger is lost (safety.refuse_lost_ledger): output is where the
     package would go, dist/<deck>.apkg by default.
     """
     now = ledger_file.build_time() if now is None else now

@@ -67,6 +67,9 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
             collection = Path(folder) / "collection.anki2"
             with zf.open("collection.anki2") as src, open(collection, "wb") as dst:
                 while chunk := src.read(1 << 20):
+                    if dst.tell() + len(chunk) > MAX_PACKAGE:  # a zip bomb stops here
+                        problems.add(file, message="its collection unpacks to more than 4 GB")
+                        problems.raise_if_any()
                     dst.write(chunk)
             media_names = set(json.loads(zf.read("media")).values()) if "media" in names else set()
             conn = sqlite3.connect(collection)

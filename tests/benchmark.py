@@ -203,6 +203,12 @@ def benchmark_treaty(repeat: int, args, folder: Path) -> dict:
     return benchmark_deck(cards, deck / "cards", deck / "media", deck, repeat, args, folder)
 
 
+def _first_build(*paths: Path) -> None:
+    """Always a first build: no ledger, and no earlier package (that would be a lost ledger)."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 def benchmark_deck(cards: int, cards_dir: Path, media_dir: Path, deck: Path, repeat: int, args,
                    folder: Path) -> dict:
     env = _env(folder, SOURCE_DATE_EPOCH="1700000000")
@@ -210,7 +216,7 @@ def benchmark_deck(cards: int, cards_dir: Path, media_dir: Path, deck: Path, rep
     ours = _median_run(
         [*_build_command(args), "build", "--quiet", "--cards", str(cards_dir),
          "--media", str(media_dir), "-o", str(deck / "ours.apkg"), "--ledger", str(ledger)],
-        repeat, env, before=lambda: ledger.unlink(missing_ok=True))  # always a first build
+        repeat, env, before=lambda: _first_build(ledger, deck / "ours.apkg"))
     reference = _median_run(
         [sys.executable, __file__, "--reference", str(cards_dir), str(media_dir),
          str(deck / "reference.apkg")], repeat, env)

@@ -31,7 +31,11 @@ HANDPICKED = [
     "{{c1::cloze \"q\"::hint &amp;}}", "*a **b** c*", "\\*not em\\*", "a<br>b", "<!-- c -->",
     "1) paren list\n2) two", "+ plus\n+ list", "- [ ] task", "&#0; &#xD800; &#1114112;",
     "\u00a0leading nbsp", "x\u00a0", "a > b < c", '"', "'", "&", "<", ">", "&amp;amp;",
+    '![a "q" <b> & c\u00a0d](x.png)', "![](x.png)![*em* `c`](x.png 'title \"t\" <u>')",
+    "[![linked](x.png)](https://example.org/?a&b)", "![ref][i]\n\n[i]: x.png",
 ]
+# The media a Markdown image may show, by its name in the cards: as the build passes them.
+IMAGES = {"x.png": "x-0123456789ab.png"}
 
 
 def _random_texts(count: int) -> list[str]:
@@ -76,7 +80,8 @@ def test_every_field_comes_back_from_a_contenteditable_unchanged(tmp_path):
     fields |= _deck_fields(cards, media)
     write_deck(tmp_path / "test-deck")
     fields |= _deck_fields(tmp_path / "test-deck" / "cards", tmp_path / "test-deck" / "media")
-    fields |= {markdown(text) for text in HANDPICKED + _random_texts(3000)}
+    fields |= {markdown(text, IMAGES) for text in HANDPICKED + _random_texts(3000)}
+    assert sum('<img src="x-0123456789ab.png"' in f for f in fields) > 50
     ordered = sorted(fields)
     back = _through_contenteditable(ordered, tmp_path)
     assert len(back) == len(ordered)

@@ -99,7 +99,7 @@ def _another_decks(deck_dir: DeckDir) -> None:
 LOST = [
     pytest.param(_missing, "the ledger is missing, but", id="missing-package-left"),
     pytest.param(_empty, "the ledger is empty", id="empty"),
-    pytest.param(_truncated, "cards.lock", id="truncated-mid-line"),
+    pytest.param(_truncated, "the ledger is cut short", id="truncated-mid-line"),
     pytest.param(_cut_at_a_line, "is cut short", id="truncated-at-a-line"),
     pytest.param(_conflicted, "a merge conflict is left in the ledger", id="conflicted"),
     pytest.param(_merged_cleanly, "does not match the check on its last line", id="hand-edit"),
@@ -442,3 +442,60 @@ def test_whatever_builds_the_next_build_reads(tmp_path_factory, deck_name, media
         return  # refused with a message: fine
     again = build(root / "cards", root / "media", root / "out.apkg", now=NOW)
     assert again.plan.unchanged == ["one"]
+
+
+@pytest.mark.parametrize(("option", "edit_kept", "change_arrives"), [
+    ("IF_NEWER", True, True), ("ALWAYS", False, True), ("NEVER", True, False)])
+def test_import_options_do_what_the_readme_says(deck_dir, collection, option, edit_kept,
+                                                 change_arrives):
+    """README, 'Importing into Anki': what each Update notes option does to a learner's edit."""
+    from anki.collection import ImportAnkiPackageRequest
+    from anki.import_export_pb2 import ImportAnkiPackageOptions
+
+    built_ok(deck_dir, NOW - 3000)
+    learner_edits(collection, deck_dir)  # on 'signatories', whose card stays unchanged here
+    deck_dir.edit("treaty.yaml", "back: 14 February 1950, in **Moscow**", "back: 14 Feb 1950")
+    built_ok(deck_dir)  # after the learner's edit
+    condition = getattr(ImportAnkiPackageOptions, f"IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_{option}",
+                        None)
+    if condition is None:  # the enum's home in this version of anki
+        from anki import import_export_pb2 as pb
+
+        condition = getattr(pb, f"IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_{option}")
+    options = ImportAnkiPackageOptions(update_notes=condition)
+    collection.import_anki_package(ImportAnkiPackageRequest(package_path=str(deck_dir.output),
+                                                            options=options))
+    kept = note_for(collection, "signatories")
+    assert (kept["Notes"] == "My own mnemonic" and "my-tag" in kept.tags) == edit_kept
+    assert (note_for(collection, "signing-date")["Back"] == "14 Feb 1950") == change_arrives
+
+
+@pytest.mark.parametrize("name", ["tab\there.png", "cr\rhere.png", "new\nline.png",
+                                  "ls\u2028ps\u2029.png", "back\\slash|pipe.png", "nel\x85.png"])
+def test_media_names_that_split_lines_read_back(deck_dir, name):
+    from helpers import PNG
+
+    (deck_dir.media / name).write_bytes(PNG)
+    deck_dir.edit("treaty.yaml", "    image: timeline.png", f"    image: {json.dumps(name)}")
+    first = run(deck_dir)
+    if first.exit_code:  # refused at input, with a message: also a kept promise
+        assert "Traceback" not in first.output and "control character" in first.output
+        return
+    assert ledgerfile.read(deck_dir.ledger).media[name].endswith(".png")
+    assert "0 new, 0 updated, 4 unchanged" in built_ok(deck_dir)
+
+
+@pytest.mark.parametrize("what", ["not-a-zip", "empty-zip", "fifo"])
+def test_ledger_from_something_that_is_no_package(deck_dir, tmp_path, what):
+    import zipfile
+
+    package = tmp_path / "released.apkg"
+    if what == "not-a-zip":
+        package.write_bytes(b"name: not a package\n")
+    elif what == "empty-zip":
+        zipfile.ZipFile(package, "w").close()
+    else:
+        os.mkfifo(package)
+    result = run(deck_dir, "ledger", "--from", str(package))
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "released.apkg" in result.output and not deck_dir.ledger.exists()
