@@ -592,3 +592,43 @@ def test_short_when_formats_for_the_image():
     assert TIMELINE.short_when(event("1979-02-17", "x", "c", end="1979-03-16")) == (
         "17 Feb – 16 Mar")
     assert TIMELINE.short_when(event("1949-06", "x", "c", end="1949-08")) == "Jun–Aug"
+
+
+DAY = re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|"
+                 r"October|November|December) \d{4}\b")
+
+
+def test_no_prompt_gives_away_the_day_a_date_card_asks_for():
+    # A front or cloze that states the day another card asks for answers that card (review of the
+    # second edition: '3 April 1979', '16 December 1949' and '14 February 1950' were in prompts).
+    asked = {}
+    for card in CARDS:
+        if card["id"].startswith("date-") and not card.get("retired"):
+            for match in DAY.finditer(str(card["back"])):
+                asked[match.group(0)] = card["id"]
+    for card in CARDS:
+        if card.get("retired"):
+            continue
+        prompt = str(card.get("front") or card["cloze"])
+        for match in DAY.finditer(prompt):
+            owner = asked.get(match.group(0))
+            assert owner in (None, card["id"]), (
+                f"{_label(card)}: its front gives away the answer of {owner!r}")
+
+
+# Sources read only through a mirror, proxy or text copy (fact sheet D.0): such a page never
+# carries a high-confidence fact on its own.
+MIRRORED = {
+    "wilson-mao-liu-1950-01-25", "wilson-vyshinsky-memoranda-1950", "wilson-korea-1950-05-13",
+    "wilson-zhou-report-1952", "wikipedia-peoples-volunteer-army", "time-1950-02-27",
+    "time-1952-09-29", "time-1979-10-08", "time-1986-08-11", "latimes-1986-08-01",
+    "wikipedia-border-conflict-1969", "wikipedia-skoga", "wikipedia-treaty-2001",
+}
+
+
+def test_a_card_resting_on_mirrors_alone_says_so():
+    assert MIRRORED <= set(DECK["sources"])
+    for card in CARDS:
+        if not card.get("retired") and set(card["sources"]) <= MIRRORED:
+            assert "medium confidence" in str(card.get("notes", "")).lower(), (
+                f"{_label(card)} rests on mirrored copies only: flag it in its notes")

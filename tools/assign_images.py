@@ -27,6 +27,9 @@ import yaml
 TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
 GENERATED = re.compile(r"^(timeline(-[a-z0-9-]+)?|map-[a-z0-9-]+)\.svg$")
+# Cards that name a place only in passing, where its map would not help (review of the
+# second edition): the airline card names Xinjiang only to set the other companies apart.
+NO_MAP = {"joint-company-aviation"}
 
 
 def _tool(name: str):
@@ -49,6 +52,8 @@ def wanted_image(card: dict, event_cards: set[str]) -> str | None:
     current = card.get("image")
     if current is not None and not GENERATED.match(current):
         return current
+    if card["id"] in NO_MAP:
+        return None
     text = "\n".join(str(card[f]) for f in ("front", "back", "cloze", "extra") if f in card)
     found = [(at, index, place) for index, place in enumerate(maps.PLACES)
              if (at := maps.names_place(text, place)) is not None]
