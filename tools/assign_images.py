@@ -29,7 +29,14 @@ ROOT = TOOLS.parent
 GENERATED = re.compile(r"^(timeline(-[a-z0-9-]+)?|map-[a-z0-9-]+)\.svg$")
 # Cards that name a place only in passing, where its map would not help (review of the
 # second edition): the airline card names Xinjiang only to set the other companies apart.
-NO_MAP = {"joint-company-aviation"}
+NO_MAP = {
+    "joint-company-aviation",
+    # Set in Moscow, but asking who, when or what: the place is no part of the answer.
+    "stalin-first-position", "stalin-agrees-new-treaty", "negotiators", "mao-moscow-length",
+    "acheson-soviet-pressure", "loan-prehistory", "liu-shaoqi-role", "mao-trips-dates",
+    "misconception-liu-negotiated", "misconception-mao-came-to-sign",
+    "misconception-mao-arrival-12-december", "misconception-mao-until-march",
+}
 
 
 def _tool(name: str):
