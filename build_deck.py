@@ -18,6 +18,8 @@ if __name__ == "__main__" or Path(sys.argv[0]).name == "build-deck":
 
 import click  # noqa: E402
 
+from cli_options import cards_option, ledger_option, media_option  # noqa: E402
+from cli_release import changelog, ledger  # noqa: E402
 from deckbuilder import DeckError  # noqa: E402
 
 
@@ -44,17 +46,6 @@ class _BuildByDefault(click.Group):
                                        f"{e.strerror or e}") from None
 
 
-_cards_option = click.option(
-    "--cards", "cards_dir", type=click.Path(file_okay=False, path_type=Path), default="cards",
-    show_default=True, help="Folder of YAML card files (with deck.yaml).")
-_media_option = click.option(
-    "--media", "media_dir", type=click.Path(file_okay=False, path_type=Path), default="media",
-    show_default=True, help="Folder of images and audio the cards name.")
-
-_ledger_option = click.option(
-    "--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="The ledger of past builds.  [default: cards.lock beside the cards folder]")
-
 
 @click.group(cls=_BuildByDefault, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="build-deck", prog_name="build-deck")
@@ -78,11 +69,11 @@ def cli() -> None:
 
 
 @cli.command()
-@_cards_option
-@_media_option
+@cards_option
+@media_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the package.  [default: dist/<deck-name>.apkg]")
-@_ledger_option
+@ledger_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List the card ids in the import plan.")
 def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Path | None,
@@ -131,11 +122,11 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
 
 
 @cli.command()
-@_cards_option
-@_media_option
+@cards_option
+@media_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where a build would write.  [default: dist/<deck-name>.apkg]")
-@_ledger_option
+@ledger_option
 def check(cards_dir: Path, media_dir: Path, output: Path | None,
           ledger_path: Path | None) -> None:
     """Check the cards as a build would, writing nothing.
@@ -159,8 +150,8 @@ def check(cards_dir: Path, media_dir: Path, output: Path | None,
 
 
 @cli.command()
-@_cards_option
-@_media_option
+@cards_option
+@media_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the page.  [default: dist/<deck-name>-preview.html]")
 @click.option("--open", "open_page", is_flag=True, help="Open the page in a web browser.")
@@ -187,8 +178,8 @@ def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bo
 @cli.command(short_help="Import a package into a throwaway Anki and report problems.")
 @click.argument("package", required=False,
                 type=click.Path(dir_okay=False, path_type=Path))
-@_cards_option
-@_ledger_option
+@cards_option
+@ledger_option
 def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> None:
     """Import PACKAGE into a throwaway Anki collection and report what Anki finds.
 
@@ -230,88 +221,8 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
                                + f"\n{count} problem{'s' if count != 1 else ''} found by Anki.")
 
 
-@cli.command(short_help="Print release notes in Markdown, newest release first.")
-@_cards_option
-@_media_option
-@_ledger_option
-@click.option("--since", metavar="VERSION",
-              help="Only the releases after this version (such as 1.0.0).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the Markdown to this file instead of printing it.")
-def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since: str | None,
-              output: Path | None) -> None:
-    """Print release notes in Markdown, newest release first.
-
-    For each release recorded in the ledger (the deck's `version` at each build): the cards
-    that are new, corrected (with the reasons), reworded, retired and renamed, each by id and
-    question. The questions come from the cards as they are now; release dates from the git
-    tags v<version>, when the deck is in a git repository.
-
-    \b
-    Example:
-        build-deck changelog
-        build-deck changelog --since 1.0.0 -o dist/CHANGELOG.md
-    """
-    from deckbuilder import ledger as ledger_file
-    from deckbuilder.build import make_notes
-    from deckbuilder.changelog import changelog as write_changelog
-    from deckbuilder.changelog import git_dates
-    from deckbuilder.paths import default_ledger
-    from deckbuilder.release import VERSION_RE
-
-    if since is not None and not VERSION_RE.match(since):
-        raise click.BadParameter(f"{since!r} is not a version such as 1.0.0 "
-                                 "(major.minor.patch)", param_hint="--since")
-    ledger = ledger_file.read(ledger_path or default_ledger(cards_dir))
-    made = make_notes(cards_dir, media_dir)
-    dates = git_dates(Path(cards_dir), list(ledger.releases))
-    text = write_changelog(made.deck.name, ledger, made.notes, since, dates)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    from deckbuilder.atomic import write_atomically
-
-    write_atomically(output, lambda f: f.write(text.encode("utf-8")))
-    click.echo(f"Wrote {output}.")
-
-
-@cli.command()
-@click.option("--from", "package", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The package you last released to learners.")
-@_cards_option
-@_media_option
-@_ledger_option
-def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
-    """Rebuild a lost ledger from the package you last released.
-
-    Matches each note in PACKAGE to today's card by its identity, and writes the ledger that
-    release implies: the next build then updates exactly the notes whose cards changed since,
-    and leaves learners' own edits on the others alone. Refuses to replace a ledger that reads.
-
-    \b
-    Example:
-        build-deck ledger --from ~/releases/treaty-1.0.apkg
-    """
-    from deckbuilder import ledger as ledger_file
-    from deckbuilder.atomic import write_atomically
-    from deckbuilder.errors import display_path
-    from deckbuilder.paths import default_ledger
-    from deckbuilder.recover import ledger_from_package
-
-    ledger_path = Path(ledger_path or default_ledger(cards_dir))
-    try:
-        if not ledger_file.read(ledger_path).missing:
-            raise click.ClickException(f"{display_path(ledger_path)} exists and reads well; "
-                                       "move it away first if it is wrong.")
-    except DeckError:
-        pass  # unreadable: this command is what it needs
-    found = ledger_from_package(cards_dir, media_dir, package)
-    write_atomically(ledger_path, lambda f: f.writelines(
-        line.encode("utf-8") for line in ledger_file.lines(found.ledger)))
-    click.echo(f"Wrote {display_path(ledger_path)} from {display_path(package)}: "
-               f"{found.matched} notes released, {found.changed} changed since, "
-               f"{found.new} new cards.")
+cli.add_command(changelog)
+cli.add_command(ledger)
 
 
 def _echo(message: str) -> None:

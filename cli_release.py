@@ -1,0 +1,94 @@
+"""build-deck's release commands: the changelog, and a lost ledger rebuilt from a release."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli_options import cards_option, ledger_option, media_option
+from deckbuilder import DeckError
+
+
+@click.command(short_help="Print release notes in Markdown, newest release first.")
+@cards_option
+@media_option
+@ledger_option
+@click.option("--since", metavar="VERSION",
+              help="Only the releases after this version (such as 1.0.0).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Markdown to this file instead of printing it.")
+def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since: str | None,
+              output: Path | None) -> None:
+    """Print release notes in Markdown, newest release first.
+
+    For each release recorded in the ledger (the deck's `version` at each build): the cards
+    that are new, corrected (with the reasons), reworded, retired and renamed, each by id and
+    question. The questions come from the cards as they are now; release dates from the git
+    tags v<version>, when the deck is in a git repository.
+
+    \b
+    Example:
+        build-deck changelog
+        build-deck changelog --since 1.0.0 -o dist/CHANGELOG.md
+    """
+    from deckbuilder import ledger as ledger_file
+    from deckbuilder.build import make_notes
+    from deckbuilder.changelog import changelog as write_changelog
+    from deckbuilder.changelog import git_dates
+    from deckbuilder.paths import default_ledger
+    from deckbuilder.release import VERSION_RE
+
+    if since is not None and not VERSION_RE.match(since):
+        raise click.BadParameter(f"{since!r} is not a version such as 1.0.0 "
+                                 "(major.minor.patch)", param_hint="--since")
+    ledger = ledger_file.read(ledger_path or default_ledger(cards_dir))
+    made = make_notes(cards_dir, media_dir)
+    dates = git_dates(Path(cards_dir), list(ledger.releases))
+    text = write_changelog(made.deck.name, ledger, made.notes, since, dates)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from deckbuilder.atomic import write_atomically
+
+    write_atomically(output, lambda f: f.write(text.encode("utf-8")))
+    click.echo(f"Wrote {output}.")
+
+
+@click.command()
+@click.option("--from", "package", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The package you last released to learners.")
+@cards_option
+@media_option
+@ledger_option
+def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
+    """Rebuild a lost ledger from the package you last released.
+
+    Matches each note in PACKAGE to today's card by its identity, and writes the ledger that
+    release implies: the next build then updates exactly the notes whose cards changed since,
+    and leaves learners' own edits on the others alone. Refuses to replace a ledger that reads.
+
+    \b
+    Example:
+        build-deck ledger --from ~/releases/treaty-1.0.apkg
+    """
+    from deckbuilder import ledger as ledger_file
+    from deckbuilder.atomic import write_atomically
+    from deckbuilder.errors import display_path
+    from deckbuilder.paths import default_ledger
+    from deckbuilder.recover import ledger_from_package
+
+    ledger_path = Path(ledger_path or default_ledger(cards_dir))
+    try:
+        if not ledger_file.read(ledger_path).missing:
+            raise click.ClickException(f"{display_path(ledger_path)} exists and reads well; "
+                                       "move it away first if it is wrong.")
+    except DeckError:
+        pass  # unreadable: this command is what it needs
+    found = ledger_from_package(cards_dir, media_dir, package)
+    write_atomically(ledger_path, lambda f: f.writelines(
+        line.encode("utf-8") for line in ledger_file.lines(found.ledger)))
+    click.echo(f"Wrote {display_path(ledger_path)} from {display_path(package)}: "
+               f"{found.matched} notes released, {found.changed} changed since, "
+               f"{found.new} new cards.")

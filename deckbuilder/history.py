@@ -1,0 +1,167 @@
+"""A card's history across releases, as a build records it in the ledger: renames (`was:`),
+corrections and their tags, and what each release did to each card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from .errors import DeckError, Problems, did_you_mean
+from .ledgerfile import CardEntry, Change, Ledger, Rename, former_ids
+from .model import Deck
+from .notes import Note
+from .release import CORRECTED, NEW, RETIRED, REWORDED, correction_tag, version_key
+
+if TYPE_CHECKING:
+    from .ledger import Plan
+
+
+def check_version(version: str, old: Ledger, deck: Deck, deck_file: str,
+                   problems: Problems) -> None:
+    latest = max(old.releases, key=version_key, default="")
+    if latest and not version:
+        problems.add(deck_file, 1, 0, None, f"no 'version', but the last build was version "
+                     f"{latest}; keep 'version' (it can only go up), so that changes are "
+                     "recorded under a release")
+    elif latest and version_key(version) < version_key(latest):
+        problems.add(deck_file, *deck.marks.get("version", (0, 0)), None,
+                     f"version {version} is lower than {latest}, which the ledger has already "
+                     "recorded; a version can only go up")
+
+
+def _where(deck: Deck, card_id: str, file: str, entry: CardEntry | None
+           ) -> tuple[str, int, int, str]:
+    mark = deck.card_marks.get(card_id)
+    if mark:
+        return (*mark, card_id)
+    return file, entry.line if entry else 0, 1 if entry else 0, card_id
+
+
+def _locate(deck: Deck, card_id: str, file: str) -> tuple[str, int, int, str]:
+    """Where a card is written, read again: the cards are let go before the ledger is read, and
+    this is only for a message."""
+    from .cards import load_deck  # the error path only
+
+    try:
+        cards = load_deck(deck.cards_dir, deck.media_dir).cards
+    except (DeckError, OSError):
+        cards = []
+    card = next((c for c in cards if c.id == card_id), None)
+    return (card.file, card.line, card.col, card_id) if card else (file, 0, 0, card_id)
+
+
+def record_renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: str, file: str,
+             problems: Problems, result: Plan) -> dict[str, str]:
+    """Record each card's `was:` that the ledger does not know yet, and refuse former ids used
+    again. Returns card id -> its id in the last build, for the cards renamed by this build."""
+    current = {note.card_id for note in notes}
+    previous: dict[str, str] = {}
+    for note in notes:
+        gone = old.renames.get(note.card_id)
+        if gone:
+            released = f" in release {gone.version}" if gone.version else ""
+            problems.add(*_locate(deck, note.card_id, file),
+                         f"'{note.card_id}' was renamed to '{gone.new}'{released}; learners' "
+                         f"notes for it are now '{gone.new}'s, so a former id cannot come back as "
+                         "a new card. Choose another id")
+        was = note.was
+        if was is None or was in old.former_ids(note.card_id):
+            continue  # no rename, or one recorded by an earlier build
+        where = _where(deck, note.card_id, file, None)
+        if was in old.renames:
+            problems.add(*where, f"'was: {was}': '{was}' was already renamed to "
+                         f"'{old.renames[was].new}'; name the card's id in the last build")
+        elif was in current:
+            problems.add(*where, f"'was: {was}' names a card that is still in the cards; a "
+                         f"rename moves '{was}' to '{note.card_id}', so remove the card "
+                         f"'{was}' (or, if both are wanted, drop 'was')")
+        elif was not in old.cards:
+            known = did_you_mean(was, list(old.cards))
+            problems.add(*where, f"'was: {was}': the ledger ({file}) has no card '{was}' to "
+                         f"rename{known}")
+        elif note.card_id in old.cards:
+            problems.add(*where, f"'was: {was}': '{note.card_id}' is already a card in the "
+                         f"last build; 'was' goes on the new id of a renamed card")
+        elif was in previous.values():
+            problems.add(*where, f"'was: {was}': another card is already renamed from '{was}'")
+        else:
+            previous[note.card_id] = was
+            new.renames[was] = Rename(was, note.card_id, version)
+            result.renamed.append((was, note.card_id))
+            for (release, card_id), change in list(new.changes.items()):
+                if release == version and card_id == was:  # changed earlier in this release
+                    del new.changes[release, card_id]
+                    new.changes[release, note.card_id] = replace(change, card_id=note.card_id)
+    return previous
+
+
+@dataclass
+class History:
+    """What the ledger knew before this build about renames and corrections, indexed once."""
+
+    renamed_from: dict[str, str]  # new id -> old id, this build's renames included
+    corrections: dict[str, list[Change]]  # by the card's id at the time
+    first_build: bool  # no ledger: nothing was released before, so nothing can be corrected
+
+    def ids(self, card_id: str) -> list[str]:
+        """The card's id and its former ids, latest first."""
+        if not self.renamed_from:
+            return [card_id]
+        return [card_id, *former_ids(card_id, self.renamed_from)]
+
+
+def release_note(deck: Deck, note: Note, last: CardEntry | None, history: History,
+                  new: Ledger, version: str, file: str, problems: Problems, result: Plan) -> Note:
+    """The note with its correction tags and identity; records what this release did to it.
+
+    A note keeps the tags of its earlier corrections, so an unchanged note stays unchanged.
+    """
+    if not (version or history.renamed_from or history.corrections or note.correction):
+        return note  # a deck without releases: nothing to add
+    card_id = note.card_id
+    ids = history.ids(card_id)
+    earlier = sorted((c for i in ids for c in history.corrections.get(i, ())
+                      if c.version != version), key=lambda c: version_key(c.version))
+    tags = tuple(correction_tag(c.version) for c in earlier)
+    origin = ids[-1] if len(ids) > 1 else None
+    before = replace(note, tags=note.tags + tags) if tags else note
+    record = new.changes.get((version, card_id)) if version else None
+    reason = note.correction
+    where = _where(deck, card_id, file, last)
+    if reason and not version:
+        problems.add(*where, "'correction' is announced under a release: add 'version' to "
+                     "deck.yaml (such as 1.1.0)")
+        reason = None
+    if reason and (history.first_build or reason in {c.reason for c in earlier}):
+        # Told in an earlier release; or a deck built for the first time (a new copy of a
+        # released deck), whose every note is new to its learners.
+        reason = None
+    if version:
+        if last is None or (record and record.kind == NEW):
+            if reason:
+                problems.add(*where, "'correction' on a new card: it corrects nothing a learner "
+                             "has studied. To correct a fact learners have, edit the card that "
+                             "teaches it (with 'was: old-id' if its id must change); or remove "
+                             "'correction'")
+            record = Change(version, card_id, NEW)
+        elif note.retired and (not last.retired or (record and record.kind == RETIRED)):
+            if reason:
+                problems.add(*where, "'correction' on a card being retired: learners are told "
+                             "to suspend it; remove 'correction'")
+            record = Change(version, card_id, RETIRED)
+        elif last.digest != before.digest() or (record and record.kind in (CORRECTED, REWORDED)):
+            record = Change(version, card_id, CORRECTED, reason) if reason else Change(
+                version, card_id, REWORDED)
+            if reason and new.changes.get((version, card_id)) != record:
+                result.corrected.append(card_id)
+        elif reason:
+            problems.add(*where, f"has 'correction' but its content has not changed in release "
+                         f"{version}; edit the card to correct it, or remove 'correction'")
+        if record:
+            new.changes[version, card_id] = record
+    if record and record.kind == CORRECTED:
+        tags += (correction_tag(version),)
+    if not tags and origin is None:
+        return note
+    return replace(note, tags=note.tags + tags, origin=origin)
+
