@@ -66,6 +66,16 @@ cards:
     sources: [treaty-text]
 """
 
+# One valid card file, beside bad ones: a problem elsewhere must not hide it.
+GOOD = """\
+cards:
+  - id: good-card
+    front: A question
+    back: An answer
+    sources: [treaty-text]
+"""
+
+
 GOOD_CARDS = """\
 cards:
   - id: good-one

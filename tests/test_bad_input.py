@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import BASIC, GOOD_CARDS, MP3, PNG, BuiltDeck, card, run_build, write_deck
+from helpers import BASIC, GOOD, GOOD_CARDS, MP3, PNG, BuiltDeck, card, run_build, write_deck
 
 from build_deck import cli
 from deckbuilder import DeckError
@@ -70,14 +70,6 @@ g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
 h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
 i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
 cards: *i
-"""
-
-GOOD = """\
-cards:
-  - id: good-card
-    front: A question
-    back: An answer
-    sources: [treaty-text]
 """
 
 # (content of cards/bad.yaml, extra setup, where: "line:", "line:col:" or "line:col: card 'id':",

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from helpers import DECK_YAML
+from helpers import DECK_YAML, GOOD
 
 from build_deck import cli
 
-GOOD = """\
-cards:
-  - id: good-card
-    front: A question
-    back: An answer
-    sources: [treaty-text]
-"""
 
 def _run(deck_dir, text):
     deck_dir.write("treaty.yaml", text)
