@@ -1,5 +1,5 @@
 """build-deck's core: files -> cards -> notes -> package. Never imports click."""
 
-from .errors import DeckError, Problem
+from deckbuilder.errors import DeckError, Problem
 
 __all__ = ["DeckError", "Problem"]

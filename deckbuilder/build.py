@@ -12,17 +12,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ledger as ledger_file
-from . import safety
-from .atomic import Staged, sync_folders
-from .cards import load_deck
-from .errors import display_path
-from .media import MediaFile, media_files
-from .model import Deck
-from .notes import Note, build_notes
-from .notetypes import NOTE_TYPES, NoteType
-from .package import collection_file, package_writer
-from .paths import default_ledger, default_output
+from deckbuilder import safety
+from deckbuilder.atomic import Staged, sync_folders
+from deckbuilder.errors import display_path
+from deckbuilder.ledger import plan as ledger_file
+from deckbuilder.notes.notes import Note, build_notes
+from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
+from deckbuilder.package import collection_file, package_writer
+from deckbuilder.paths import default_ledger, default_output
+from deckbuilder.source.cards import load_deck
+from deckbuilder.source.media import MediaFile, media_files
+from deckbuilder.source.model import Deck
 
 
 @dataclass(frozen=True)

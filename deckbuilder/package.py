@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .atomic import write_atomically
-from .changelog import description_html
-from .ledger import Plan
-from .media import MediaFile
-from .model import Deck
-from .notes import Note
-from .notetypes import NoteType
-from .render import markdown
+from deckbuilder.atomic import write_atomically
+from deckbuilder.ledger.changelog import description_html
+from deckbuilder.ledger.plan import Plan
+from deckbuilder.notes.notes import Note
+from deckbuilder.notes.notetypes import NoteType
+from deckbuilder.render import markdown
+from deckbuilder.source.media import MediaFile
+from deckbuilder.source.model import Deck
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 

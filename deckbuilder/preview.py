@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .atomic import write_atomically
-from .build import make_notes
-from .media import MediaFile
-from .model import Card, Deck
-from .notes import Note
-from .notetypes import NOTE_TYPES
-from .paths import default_output
-from .render import markdown, plain_text
-from .templates import RenderedCard, render_note
+from deckbuilder.atomic import write_atomically
+from deckbuilder.build import make_notes
+from deckbuilder.notes.cardview import RenderedCard, render_note
+from deckbuilder.notes.notes import Note
+from deckbuilder.notes.notetypes import NOTE_TYPES
+from deckbuilder.paths import default_output
+from deckbuilder.render import markdown, plain_text
+from deckbuilder.source.media import MediaFile
+from deckbuilder.source.model import Card, Deck
 
 _MIME = {".svg": "image/svg+xml", ".webp": "image/webp", ".mp3": "audio/mpeg",
          ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg", ".wav": "audio/wav",

@@ -16,10 +16,10 @@ import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .build import make_notes
-from .errors import Problems, display_path
-from .files import InputFileError, check_regular
-from .ledgerfile import (
+from deckbuilder.build import make_notes
+from deckbuilder.errors import Problems, display_path
+from deckbuilder.files import InputFileError, check_regular
+from deckbuilder.ledger.lockfile import (
     CardEntry,
     Change,
     Ledger,
@@ -28,9 +28,9 @@ from .ledgerfile import (
     check_time,
     latest_time,
 )
-from .notes import RETIRED_TAG, Note, guid_for
-from .notetypes import NOTE_TYPES, NoteType
-from .release import CORRECTED, VERSION_RE, correction_tag, version_key
+from deckbuilder.ledger.release import CORRECTED, VERSION_RE, correction_tag, version_key
+from deckbuilder.notes.notes import RETIRED_TAG, Note, guid_for
+from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
 
 MAX_PACKAGE = 4 << 30
 

@@ -10,8 +10,8 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import Problems, display_path
-from .ledgerfile import RECOVER
+from deckbuilder.errors import Problems, display_path
+from deckbuilder.ledger.lockfile import RECOVER
 
 
 def _git_commit_with(path: Path) -> str | None:

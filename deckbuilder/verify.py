@@ -13,12 +13,12 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ledger as ledger_file
-from . import yamlfile
-from .errors import DeckError, Problem, display_path
-from .notes import guid_for
-from .paths import DECK_FILE, default_output
-from .render import plain_text
+from deckbuilder.errors import DeckError, Problem, display_path
+from deckbuilder.ledger import plan as ledger_file
+from deckbuilder.notes.notes import guid_for
+from deckbuilder.paths import DECK_FILE, default_output
+from deckbuilder.render import plain_text
+from deckbuilder.source import yamlfile
 
 INSTALL_HINT = "pip install anki (from a checkout of build-deck: pip install '.[anki]')"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from build_deck import cli
+from deckbuilder.cli import cli
 
 # A real, tiny PNG (1x1) and a real, tiny MP3 frame header are enough for Anki's media store.
 PNG = bytes.fromhex(
@@ -87,7 +87,7 @@ cards:
 # The test deck's variant with media a browser decodes (a 40x24 PNG, a 0.2 s WAV), a cloze hint
 # and a tag hierarchy, for the preview page and verify; written by write_media_deck.
 MEDIA_DECK_YAML = """\
-# yaml-language-server: $schema=../deckbuilder/deck.schema.json
+# yaml-language-server: $schema=../deckbuilder/source/deck.schema.json
 name: Test Deck
 id: 1234567890
 description: A *small* deck for the tests.
@@ -98,7 +98,7 @@ sources:
 """
 
 MEDIA_CARDS_YAML = """\
-# yaml-language-server: $schema=../deckbuilder/cards.schema.json
+# yaml-language-server: $schema=../deckbuilder/source/cards.schema.json
 tags: [history]
 cards:
   - id: signing-date
@@ -210,7 +210,7 @@ def notes_by_guid(col) -> dict:
 
 
 def imported_note(col, card_id: str, deck_id: int = DECK_ID):
-    from deckbuilder.notes import guid_for
+    from deckbuilder.notes.notes import guid_for
 
     return notes_by_guid(col)[guid_for(deck_id, card_id)]
 
@@ -258,7 +258,7 @@ def import_package(col, package: Path):
 
 def note_for(col, card_id: str, deck_id: int = DECK_ID):
     """The collection's note for a card id, found by the guid the builder gives it."""
-    from deckbuilder.notes import guid_for
+    from deckbuilder.notes.notes import guid_for
 
     guid = guid_for(deck_id, card_id)
     found = [n for n in map(col.get_note, col.find_notes("")) if n.guid == guid]

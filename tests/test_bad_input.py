@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import BASIC, GOOD, GOOD_CARDS, MP3, PNG, BuiltDeck, card, run_build, write_deck
 
-from build_deck import cli
 from deckbuilder import DeckError
 from deckbuilder.build import prepare
+from deckbuilder.cli import cli
 
 MEDIA = {"timeline.png": PNG, "name.mp3": MP3}
 

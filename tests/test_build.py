@@ -12,8 +12,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from helpers import DECK_ID, MP3, PNG, import_package, note_for
 
-from build_deck import cli
-from deckbuilder.notes import guid_for
+from deckbuilder.cli import cli
+from deckbuilder.notes.notes import guid_for
 
 
 def build(deck_dir, *extra):
@@ -197,8 +197,8 @@ def test_every_command_help_line_is_whole():
 
 
 def test_progress_shows_on_a_terminal_and_is_wiped(deck_dir, capsys, monkeypatch):
-    from cli_runtime import Progress
     from deckbuilder.build import build as core_build
+    from deckbuilder.cli.runtime import Progress
 
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     with Progress(enabled=True, delay=0) as progress:

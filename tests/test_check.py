@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from helpers import MEDIA_CARDS_YAML, write_media_deck
 
-from build_deck import cli
+from deckbuilder.cli import cli
 
 
 def _files(root: Path) -> set[str]:

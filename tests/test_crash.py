@@ -204,7 +204,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 def test_killed_at_every_write(tmp_path: Path):
     """Killed before each call that changes a file (open, sync, link, rename...): old/old,
     new/old or new/new, no temporary left, and the next build puts the pair right."""
-    from deckbuilder.ledgerfile import read
+    from deckbuilder.ledger.lockfile import read
 
     write_synthetic_deck(tmp_path, 30)
     (tmp_path / "out").mkdir()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from helpers import import_package
 from test_content import MAPS_AWAITING_CARDS
 
-from build_deck import cli
+from deckbuilder.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,9 +68,9 @@ def _undated(text: str) -> str:
 
 def test_committed_changelog_is_current():
     # CHANGELOG.md is `build-deck changelog -o CHANGELOG.md`; tag dates may or may not be in it.
-    from deckbuilder import ledger
     from deckbuilder.build import make_notes
-    from deckbuilder.changelog import changelog
+    from deckbuilder.ledger import plan as ledger
+    from deckbuilder.ledger.changelog import changelog
 
     made = make_notes(ROOT / "cards", ROOT / "media")
     expected = changelog(made.deck.name, ledger.read(ROOT / "cards.lock"), made.notes, dates={})
@@ -78,9 +78,9 @@ def test_committed_changelog_is_current():
 
 
 def test_real_deck_tells_learners_its_version_and_corrections(built, collection):
-    from deckbuilder import ledger
-    from deckbuilder.changelog import releases
-    from deckbuilder.release import correction_tag
+    from deckbuilder.ledger import plan as ledger
+    from deckbuilder.ledger.changelog import releases
+    from deckbuilder.ledger.release import correction_tag
 
     latest = releases(ledger.read(ROOT / "cards.lock"))[0]
     import_package(collection, built / "deck.apkg")

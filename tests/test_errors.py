@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 from helpers import DECK_YAML, GOOD
 
-from build_deck import cli
+from deckbuilder.cli import cli
 
 
 def _run(deck_dir, text):

@@ -19,9 +19,9 @@ from helpers import DeckDir, import_package, note_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from build_deck import cli
-from deckbuilder import ledgerfile
-from deckbuilder.ledgerfile import EARLIEST, CardEntry, Change, Ledger, NoteTypeEntry, Rename
+from deckbuilder.cli import cli
+from deckbuilder.ledger import lockfile as ledgerfile
+from deckbuilder.ledger.lockfile import EARLIEST, CardEntry, Change, Ledger, NoteTypeEntry, Rename
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = int(time.time())
@@ -296,7 +296,7 @@ def test_a_failed_ledger_write_leaves_both_old(deck_dir, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ledgerfile, "lines", disk_full)
-    monkeypatch.setattr("deckbuilder.ledger.lines", disk_full)
+    monkeypatch.setattr("deckbuilder.ledger.plan.lines", disk_full)
     result = run(deck_dir)
     assert result.exit_code == 1 and "No space left on device" in result.output
     assert files(deck_dir) == before

@@ -20,11 +20,11 @@ from helpers import (
     write_media_deck,
 )
 
-from build_deck import cli
 from deckbuilder.build import build
-from deckbuilder.notetypes import CSS
+from deckbuilder.cli import cli
+from deckbuilder.notes.cardview import cloze, render_note, render_template
+from deckbuilder.notes.notetypes import CSS
 from deckbuilder.preview import preview
-from deckbuilder.templates import cloze, render_note, render_template
 
 EXPECTED_CARDS = ["signing-date/1", "signing-date/2", "signers/1", "signers/2", "signers/3",
                   "term-years/1"]

@@ -22,7 +22,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_readme_build_command_installs_the_console_script():
     install_and_build = _shell_blocks((ROOT / "README.md").read_text())[0]
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'build-deck = "build_deck:main"' in pyproject
+    assert 'build-deck = "deckbuilder.cli:main"' in pyproject
     assert install_and_build.endswith(".venv/bin/build-deck")
 
 

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from helpers import PNG, import_package, note_for, progress, study
 
-from build_deck import cli
 from deckbuilder.build import build as core_build
+from deckbuilder.cli import cli
 from deckbuilder.errors import DeckError
-from deckbuilder.ledgerfile import EARLIEST
-from deckbuilder.notes import RETIRED_TAG
-from deckbuilder.notetypes import CLOZE, FACT
+from deckbuilder.ledger.lockfile import EARLIEST
+from deckbuilder.notes.notes import RETIRED_TAG
+from deckbuilder.notes.notetypes import CLOZE, FACT
 
 NOW = int(time.time())
 

@@ -17,8 +17,8 @@ from helpers import (
     visible_text,
 )
 
-from build_deck import cli
-from deckbuilder.notes import guid_for
+from deckbuilder.cli import cli
+from deckbuilder.notes.notes import guid_for
 
 NOW = int(time.time())
 CORRECTED_V2 = "build-deck::corrected::v2.0.0"
@@ -359,7 +359,7 @@ def test_a_first_build_takes_corrections_as_past(release_dir, monkeypatch):
 
 
 def test_release_records_read_back_with_any_reason(release_dir, monkeypatch):
-    from deckbuilder import ledgerfile
+    from deckbuilder.ledger import lockfile as ledgerfile
 
     build(release_dir, monkeypatch, NOW - 1000)
     set_version(release_dir, "1.1.0")

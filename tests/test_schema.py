@@ -20,7 +20,7 @@ SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 
 
 def _schema(name: str) -> dict:
-    return json.loads(resources.files("deckbuilder").joinpath(name).read_text("utf-8"))
+    return json.loads(resources.files("deckbuilder.source").joinpath(name).read_text("utf-8"))
 
 
 CARD_SCHEMA, DECK_SCHEMA = _schema("cards.schema.json"), _schema("deck.schema.json")
@@ -34,7 +34,7 @@ def _errors(schema: dict, text: str) -> list[str]:
 def _load_deck(cards_dir: Path, media_dir: Path):
     # Imported here: a schema the build refuses stops the import, and should fail only the
     # keyword test below, with its message.
-    from deckbuilder.cards import load_deck
+    from deckbuilder.source.cards import load_deck
 
     return load_deck(cards_dir, media_dir)
 
@@ -165,14 +165,14 @@ def test_schema_and_build_accept_good_card_files(tmp_path, text):
 @pytest.mark.parametrize("name", ["cards.schema.json", "deck.schema.json"])
 def test_the_build_checks_every_keyword_the_schemas_use(name):
     """A keyword the build's checker does not implement would pass bad cards silently."""
-    from deckbuilder.schema import unknown_keywords
+    from deckbuilder.source.schema import unknown_keywords
 
-    text = resources.files("deckbuilder").joinpath(name).read_text("utf-8")
+    text = resources.files("deckbuilder.source").joinpath(name).read_text("utf-8")
     assert unknown_keywords(json.loads(text)) == []
 
 
 def test_a_schema_keyword_the_checker_lacks_is_refused():
-    from deckbuilder.schema import UnknownKeyword, load_schema
+    from deckbuilder.source.schema import UnknownKeyword, load_schema
 
     schema = json.loads(json.dumps(CARD_SCHEMA))
     schema["$defs"]["text"]["maxLength"] = 5
@@ -181,7 +181,7 @@ def test_a_schema_keyword_the_checker_lacks_is_refused():
         load_schema(json.dumps(schema), "cards.schema.json")
     assert str(caught.value) == (
         "cards.schema.json: the build does not check #/$defs/text/maxLength, "
-        "#/$defs/card/oneOf/0/not/anyOf/0/const; implement it in deckbuilder/schema.py or "
+        "#/$defs/card/oneOf/0/not/anyOf/0/const; implement it in deckbuilder/source/schema.py or "
         "remove it")
     # Keywords only for editors are allowed.
     schema = json.loads(json.dumps(CARD_SCHEMA))

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import MEDIA_CARD_COUNT, MEDIA_CARD_IDS, MEDIA_CARDS_YAML, write_media_deck
 
-from build_deck import cli
 from deckbuilder.build import build
+from deckbuilder.cli import cli
 from deckbuilder.verify import card_ids_from_ledger, verify
 
 NOW = 1_700_000_000

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli_options import cards_option, ledger_option, media_option
 from deckbuilder import DeckError
+from deckbuilder.cli.options import cards_option, ledger_option, media_option
 
 
 @click.command(short_help="Print release notes in Markdown, newest release first.")
@@ -32,12 +32,12 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
         build-deck changelog
         build-deck changelog --since 1.0.0 -o dist/CHANGELOG.md
     """
-    from deckbuilder import ledger as ledger_file
     from deckbuilder.build import make_notes
-    from deckbuilder.changelog import changelog as write_changelog
-    from deckbuilder.changelog import git_dates
+    from deckbuilder.ledger import plan as ledger_file
+    from deckbuilder.ledger.changelog import changelog as write_changelog
+    from deckbuilder.ledger.changelog import git_dates
+    from deckbuilder.ledger.release import VERSION_RE
     from deckbuilder.paths import default_ledger
-    from deckbuilder.release import VERSION_RE
 
     if since is not None and not VERSION_RE.match(since):
         raise click.BadParameter(f"{since!r} is not a version such as 1.0.0 "
@@ -73,9 +73,9 @@ def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | 
     Example:
         build-deck ledger --from ~/releases/treaty-1.0.apkg
     """
-    from deckbuilder import ledger as ledger_file
     from deckbuilder.atomic import write_atomically
     from deckbuilder.errors import display_path
+    from deckbuilder.ledger import plan as ledger_file
     from deckbuilder.paths import default_ledger
     from deckbuilder.recover import ledger_from_package
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import yamlfile
-from .errors import Problems, display_path
-from .files import MAX_TEXT_FILE, InputFileError, read_regular
-from .model import Source
-from .schema import DECK_KEYS, KEY_PATTERN, SOURCE_KEYS, check_keys, check_value, type_name
+from deckbuilder.errors import Problems, display_path
+from deckbuilder.files import MAX_TEXT_FILE, InputFileError, read_regular
+from deckbuilder.source import yamlfile
+from deckbuilder.source.model import Source
+from deckbuilder.source.schema import (
+    DECK_KEYS,
+    KEY_PATTERN,
+    SOURCE_KEYS,
+    check_keys,
+    check_value,
+    type_name,
+)
 
 
 def read_yaml(path: Path, problems: Problems) -> object:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .release import CORRECTED, correction_tag, version_key
+from deckbuilder.ledger.release import CORRECTED, correction_tag, version_key
 
 if TYPE_CHECKING:
-    from .ledger import Ledger
-    from .notes import Note
+    from deckbuilder.ledger.plan import Ledger
+    from deckbuilder.notes.notes import Note
 
 # Releases summed up in the deck's description, newest first.
 DESCRIPTION_RELEASES = 3

@@ -6,15 +6,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import yamlfile
-from .cloze import cloze_problem
-from .deckfile import read_deck_file, read_yaml
-from .errors import Problems, did_you_mean, display_path
-from .media import AUDIO_TYPES, IMAGE_TYPES, check_media
-from .model import Card, Deck, Source
-from .paths import DECK_FILE
-from .render import image_sources
-from .schema import CARD_KEYS, FILE_KEYS, check_keys, type_name
+from deckbuilder.errors import Problems, did_you_mean, display_path
+from deckbuilder.paths import DECK_FILE
+from deckbuilder.render import image_sources
+from deckbuilder.source import yamlfile
+from deckbuilder.source.cloze import cloze_problem
+from deckbuilder.source.deckfile import read_deck_file, read_yaml
+from deckbuilder.source.media import AUDIO_TYPES, IMAGE_TYPES, check_media
+from deckbuilder.source.model import Card, Deck, Source
+from deckbuilder.source.schema import CARD_KEYS, FILE_KEYS, check_keys, type_name
 
 # The keys of a card that hold Markdown, where an image may be written as ![alt](file.png).
 TEXT_KEYS = ("front", "back", "cloze", "extra", "notes")

@@ -28,9 +28,9 @@ import hashlib
 import re
 from pathlib import Path
 
-from .errors import Problems, display_path
-from .files import InputFileError, read_regular
-from .ledgercodec import (
+from deckbuilder.errors import Problems, display_path
+from deckbuilder.files import InputFileError, read_regular
+from deckbuilder.ledger.codec import (
     EARLIEST,
     FLAGS,
     FORMAT,
@@ -43,9 +43,9 @@ from .ledgercodec import (
     parse_number,
     unescape,
 )
-from .ledgerdata import CardEntry, Change, Ledger, NoteTypeEntry, Rename, former_ids
-from .ledgerwrite import lines
-from .release import CHANGE_KINDS, VERSION_RE
+from deckbuilder.ledger.records import CardEntry, Change, Ledger, NoteTypeEntry, Rename, former_ids
+from deckbuilder.ledger.release import CHANGE_KINDS, VERSION_RE
+from deckbuilder.ledger.write import lines
 
 __all__ = ["EARLIEST", "RECOVER", "CardEntry", "Change", "Ledger", "NoteTypeEntry", "Rename",
            "check_time", "former_ids", "latest_time", "lines", "read"]

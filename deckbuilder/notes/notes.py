@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from .cloze import cloze_numbers, cloze_problem
-from .errors import Problems
-from .media import MediaFile
-from .model import Card, Deck
-from .notetypes import NOTE_TYPES, NoteType
-from .render import attribute, markdown, plain_text
+from deckbuilder.errors import Problems
+from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
+from deckbuilder.render import attribute, markdown, plain_text
+from deckbuilder.source.cloze import cloze_numbers, cloze_problem
+from deckbuilder.source.media import MediaFile
+from deckbuilder.source.model import Card, Deck
 
 RETIRED_TAG = "build-deck::retired"
 

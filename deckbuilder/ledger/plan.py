@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Problems, display_path
-from .history import History, check_version, record_renames, release_note
-from .ledgerfile import (
+from deckbuilder.errors import Problems, display_path
+from deckbuilder.ledger.history import History, check_version, record_renames, release_note
+from deckbuilder.ledger.lockfile import (
     EARLIEST,
     CardEntry,
     Change,
@@ -27,11 +27,11 @@ from .ledgerfile import (
     lines,
     read,
 )
-from .media import MediaFile
-from .model import Deck
-from .notes import Note
-from .notetypes import NoteType
-from .paths import DECK_FILE
+from deckbuilder.notes.notes import Note
+from deckbuilder.notes.notetypes import NoteType
+from deckbuilder.paths import DECK_FILE
+from deckbuilder.source.media import MediaFile
+from deckbuilder.source.model import Deck
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from .ledgercodec import FORMAT, MAGIC, escape, escape_list
-from .ledgerdata import Ledger
-from .release import version_key
+from deckbuilder.ledger.codec import FORMAT, MAGIC, escape, escape_list
+from deckbuilder.ledger.records import Ledger
+from deckbuilder.ledger.release import version_key
 
 HEADER = (
     "# build-deck ledger: written by every build; commit it with your cards.\n"

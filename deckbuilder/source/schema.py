@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import yamlfile
-from .errors import Problems, did_you_mean
+from deckbuilder.errors import Problems, did_you_mean
+from deckbuilder.source import yamlfile
 
 Schema = dict[str, Any]
 
@@ -59,7 +59,7 @@ def load_schema(text: str, name: str = "schema") -> Schema:
     unknown = unknown_keywords(schema)
     if unknown:
         raise UnknownKeyword(f"{name}: the build does not check {', '.join(unknown)}; "
-                             "implement it in deckbuilder/schema.py or remove it")
+                             "implement it in deckbuilder/source/schema.py or remove it")
     return schema
 
 

@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Problems, did_you_mean, display_path
-from .files import MAX_MEDIA_FILE, InputFileError, check_regular, read_regular
-from .model import Deck
+from deckbuilder.errors import Problems, did_you_mean, display_path
+from deckbuilder.files import MAX_MEDIA_FILE, InputFileError, check_regular, read_regular
+from deckbuilder.source.model import Deck
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 AUDIO_TYPES = {".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .notes import Note
-from .render import plain_text
+from deckbuilder.notes.notes import Note
+from deckbuilder.render import plain_text
 
 _SECTION = re.compile(r"\{\{([#^])\s*([^}]+?)\s*\}\}(.*?)\{\{/\s*\2\s*\}\}", re.DOTALL)
 _REPLACEMENT = re.compile(r"\{\{\s*([^#^/}][^}]*?)\s*\}\}")

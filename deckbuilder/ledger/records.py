@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .release import CORRECTED
+from deckbuilder.ledger.release import CORRECTED
 
 
 @dataclass(slots=True)

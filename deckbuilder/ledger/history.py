@@ -6,14 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .errors import DeckError, Problems, did_you_mean
-from .ledgerfile import CardEntry, Change, Ledger, Rename, former_ids
-from .model import Deck
-from .notes import Note
-from .release import CORRECTED, NEW, RETIRED, REWORDED, correction_tag, version_key
+from deckbuilder.errors import DeckError, Problems, did_you_mean
+from deckbuilder.ledger.lockfile import CardEntry, Change, Ledger, Rename, former_ids
+from deckbuilder.ledger.release import (
+    CORRECTED,
+    NEW,
+    RETIRED,
+    REWORDED,
+    correction_tag,
+    version_key,
+)
+from deckbuilder.notes.notes import Note
+from deckbuilder.source.model import Deck
 
 if TYPE_CHECKING:
-    from .ledger import Plan
+    from deckbuilder.ledger.plan import Plan
 
 
 def check_version(version: str, old: Ledger, deck: Deck, deck_file: str,
@@ -40,7 +47,7 @@ def _where(deck: Deck, card_id: str, file: str, entry: CardEntry | None
 def _locate(deck: Deck, card_id: str, file: str) -> tuple[str, int, int, str]:
     """Where a card is written, read again: the cards are let go before the ledger is read, and
     this is only for a message."""
-    from .cards import load_deck  # the error path only
+    from deckbuilder.source.cards import load_deck  # the error path only
 
     try:
         cards = load_deck(deck.cards_dir, deck.media_dir).cards
