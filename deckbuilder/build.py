@@ -16,13 +16,10 @@ from deckbuilder import safety
 from deckbuilder.atomic import Staged, sync_folders
 from deckbuilder.errors import display_path
 from deckbuilder.ledger import plan as ledger_file
-from deckbuilder.notes.notes import Note, build_notes
-from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
+from deckbuilder.notes import NOTE_TYPES, Note, NoteType, build_notes
 from deckbuilder.package import collection_file, package_writer
 from deckbuilder.paths import default_ledger, default_output
-from deckbuilder.source.cards import load_deck
-from deckbuilder.source.media import MediaFile, media_files
-from deckbuilder.source.model import Deck
+from deckbuilder.source import Deck, MediaFile, load_deck, media_files
 
 
 @dataclass(frozen=True)

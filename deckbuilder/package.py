@@ -23,11 +23,9 @@ from typing import BinaryIO
 from deckbuilder.atomic import write_atomically
 from deckbuilder.ledger.changelog import description_html
 from deckbuilder.ledger.plan import Plan
-from deckbuilder.notes.notes import Note
-from deckbuilder.notes.notetypes import NoteType
+from deckbuilder.notes import Note, NoteType
 from deckbuilder.render import markdown
-from deckbuilder.source.media import MediaFile
-from deckbuilder.source.model import Deck
+from deckbuilder.source import Deck, MediaFile
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 

@@ -17,13 +17,10 @@ from pathlib import Path
 
 from deckbuilder.atomic import write_atomically
 from deckbuilder.build import make_notes
-from deckbuilder.notes.cardview import RenderedCard, render_note
-from deckbuilder.notes.notes import Note
-from deckbuilder.notes.notetypes import NOTE_TYPES
+from deckbuilder.notes import NOTE_TYPES, Note, RenderedCard, render_note
 from deckbuilder.paths import default_output
 from deckbuilder.render import markdown, plain_text
-from deckbuilder.source.media import MediaFile
-from deckbuilder.source.model import Card, Deck
+from deckbuilder.source import Card, Deck, MediaFile
 
 _MIME = {".svg": "image/svg+xml", ".webp": "image/webp", ".mp3": "audio/mpeg",
          ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg", ".wav": "audio/wav",

@@ -29,8 +29,7 @@ from deckbuilder.ledger.lockfile import (
     latest_time,
 )
 from deckbuilder.ledger.release import CORRECTED, VERSION_RE, correction_tag, version_key
-from deckbuilder.notes.notes import RETIRED_TAG, Note, guid_for
-from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
+from deckbuilder.notes import NOTE_TYPES, RETIRED_TAG, Note, NoteType, guid_for
 
 MAX_PACKAGE = 4 << 30
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from deckbuilder.errors import DeckError, Problem, display_path
 from deckbuilder.ledger import plan as ledger_file
-from deckbuilder.notes.notes import guid_for
+from deckbuilder.notes import guid_for
 from deckbuilder.paths import DECK_FILE, default_output
 from deckbuilder.render import plain_text
-from deckbuilder.source import yamlfile
+from deckbuilder.source import YAMLFileError, load_yaml
 
 INSTALL_HINT = "pip install anki (from a checkout of build-deck: pip install '.[anki]')"
 
@@ -55,8 +55,8 @@ class Report:
 def default_package(cards_dir: Path) -> Path | None:
     """The file `build-deck build` writes by default, from the deck name in deck.yaml."""
     try:
-        data = yamlfile.load(Path(cards_dir, DECK_FILE).read_bytes())
-    except (OSError, yamlfile.YAMLFileError):
+        data = load_yaml(Path(cards_dir, DECK_FILE).read_bytes())
+    except (OSError, YAMLFileError):
         return None
     name = data.get("name") if isinstance(data, dict) else None
     if not isinstance(name, str) or not name.strip():

@@ -210,7 +210,7 @@ def notes_by_guid(col) -> dict:
 
 
 def imported_note(col, card_id: str, deck_id: int = DECK_ID):
-    from deckbuilder.notes.notes import guid_for
+    from deckbuilder.notes import guid_for
 
     return notes_by_guid(col)[guid_for(deck_id, card_id)]
 
@@ -258,7 +258,7 @@ def import_package(col, package: Path):
 
 def note_for(col, card_id: str, deck_id: int = DECK_ID):
     """The collection's note for a card id, found by the guid the builder gives it."""
-    from deckbuilder.notes.notes import guid_for
+    from deckbuilder.notes import guid_for
 
     guid = guid_for(deck_id, card_id)
     found = [n for n in map(col.get_note, col.find_notes("")) if n.guid == guid]

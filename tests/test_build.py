@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from helpers import DECK_ID, MP3, PNG, import_package, note_for
 
 from deckbuilder.cli import cli
-from deckbuilder.notes.notes import guid_for
+from deckbuilder.notes import guid_for
 
 
 def build(deck_dir, *extra):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_content import CARDS, MAPS_AWAITING_CARDS, MEDIA_DIR, ROOT, TEXT_FIELDS, TIMELINE
 
-from deckbuilder.notes.notetypes import CSS, NOTE_TYPES
+from deckbuilder.notes import CSS, NOTE_TYPES
 
 
 def _load_tool(name: str, path: Path):

@@ -22,8 +22,8 @@ from helpers import (
 
 from deckbuilder.build import build
 from deckbuilder.cli import cli
+from deckbuilder.notes import CSS
 from deckbuilder.notes.cardview import cloze, render_note, render_template
-from deckbuilder.notes.notetypes import CSS
 from deckbuilder.preview import preview
 
 EXPECTED_CARDS = ["signing-date/1", "signing-date/2", "signers/1", "signers/2", "signers/3",

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from deckbuilder import DeckError
 from deckbuilder.build import build
-from deckbuilder.notes.notes import guid_for
+from deckbuilder.notes import guid_for
 from deckbuilder.render import markdown
 
 ANKI = settings(max_examples=30, deadline=None,

@@ -17,8 +17,7 @@ from deckbuilder.build import build as core_build
 from deckbuilder.cli import cli
 from deckbuilder.errors import DeckError
 from deckbuilder.ledger.lockfile import EARLIEST
-from deckbuilder.notes.notes import RETIRED_TAG
-from deckbuilder.notes.notetypes import CLOZE, FACT
+from deckbuilder.notes import CLOZE, FACT, RETIRED_TAG
 
 NOW = int(time.time())
 

@@ -18,7 +18,7 @@ from helpers import (
 )
 
 from deckbuilder.cli import cli
-from deckbuilder.notes.notes import guid_for
+from deckbuilder.notes import guid_for
 
 NOW = int(time.time())
 CORRECTED_V2 = "build-deck::corrected::v2.0.0"

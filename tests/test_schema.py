@@ -34,7 +34,7 @@ def _errors(schema: dict, text: str) -> list[str]:
 def _load_deck(cards_dir: Path, media_dir: Path):
     # Imported here: a schema the build refuses stops the import, and should fail only the
     # keyword test below, with its message.
-    from deckbuilder.source.cards import load_deck
+    from deckbuilder.source import load_deck
 
     return load_deck(cards_dir, media_dir)
 

@@ -18,7 +18,7 @@ from deckbuilder.ledger.release import CORRECTED, correction_tag, version_key
 
 if TYPE_CHECKING:
     from deckbuilder.ledger.plan import Ledger
-    from deckbuilder.notes.notes import Note
+    from deckbuilder.notes import Note
 
 # Releases summed up in the deck's description, newest first.
 DESCRIPTION_RELEASES = 3

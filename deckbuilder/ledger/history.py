@@ -16,8 +16,8 @@ from deckbuilder.ledger.release import (
     correction_tag,
     version_key,
 )
-from deckbuilder.notes.notes import Note
-from deckbuilder.source.model import Deck
+from deckbuilder.notes import Note
+from deckbuilder.source import Deck
 
 if TYPE_CHECKING:
     from deckbuilder.ledger.plan import Plan

@@ -27,11 +27,9 @@ from deckbuilder.ledger.lockfile import (
     lines,
     read,
 )
-from deckbuilder.notes.notes import Note
-from deckbuilder.notes.notetypes import NoteType
+from deckbuilder.notes import Note, NoteType
 from deckbuilder.paths import DECK_FILE
-from deckbuilder.source.media import MediaFile
-from deckbuilder.source.model import Deck
+from deckbuilder.source import Deck, MediaFile
 
 
 @dataclass

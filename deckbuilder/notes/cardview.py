@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from deckbuilder.notes.notes import Note
+from deckbuilder.notes.note import Note
 from deckbuilder.render import plain_text
 
 _SECTION = re.compile(r"\{\{([#^])\s*([^}]+?)\s*\}\}(.*?)\{\{/\s*\2\s*\}\}", re.DOTALL)

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from deckbuilder.errors import Problems
 from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
 from deckbuilder.render import attribute, markdown, plain_text
-from deckbuilder.source.cloze import cloze_numbers, cloze_problem
-from deckbuilder.source.media import MediaFile
-from deckbuilder.source.model import Card, Deck
+from deckbuilder.source import Card, Deck, MediaFile, cloze_numbers, cloze_problem
 
 RETIRED_TAG = "build-deck::retired"
 
