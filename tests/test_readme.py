@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,3 +34,20 @@ def test_readme_commands_work_as_typed_without_an_active_venv():
     typed = re.findall(r"^\$ (.*)$", readme, re.MULTILINE)
     assert len(typed) >= 5
     assert [line for line in typed if not line.startswith(".venv/bin/build-deck")] == []
+
+
+def _commands():
+    from deckbuilder.cli import cli
+
+    return sorted(cli.commands.items())
+
+
+@pytest.mark.parametrize("name,command", _commands())
+def test_every_command_and_option_is_in_the_readme(name, command):
+    """As sqlite-utils' test_docs: a command or option the README never names is never found."""
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(rf"build-deck {name}\b", readme), f"README never shows `build-deck {name}`"
+    missing = [opt for param in command.params for opt in param.opts
+               if opt.startswith("--") and opt != "--help" and not re.search(
+                   rf"(?<![\w-]){re.escape(opt)}(?![\w-])", readme)]
+    assert not missing, f"README never mentions {name}'s options {missing}"
