@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from deckbuilder.errors import DeckError, Problems, did_you_mean
+from deckbuilder.errors import Problems, did_you_mean
 from deckbuilder.ledger.lockfile import CardEntry, Change, Ledger, Rename, former_ids
 from deckbuilder.ledger.release import (
     CORRECTED,
@@ -36,25 +36,9 @@ def check_version(version: str, old: Ledger, deck: Deck, deck_file: str,
                      "recorded; a version can only go up")
 
 
-def _where(deck: Deck, card_id: str, file: str, entry: CardEntry | None
-           ) -> tuple[str, int, int, str]:
-    mark = deck.card_marks.get(card_id)
-    if mark:
-        return (*mark, card_id)
-    return file, entry.line if entry else 0, 1 if entry else 0, card_id
-
-
-def _locate(deck: Deck, card_id: str, file: str) -> tuple[str, int, int, str]:
-    """Where a card is written, read again: the cards are let go before the ledger is read, and
-    this is only for a message."""
-    from deckbuilder.source.cards import load_deck  # the error path only
-
-    try:
-        cards = load_deck(deck.cards_dir, deck.media_dir).cards
-    except (DeckError, OSError):
-        cards = []
-    card = next((c for c in cards if c.id == card_id), None)
-    return (card.file, card.line, card.col, card_id) if card else (file, 0, 0, card_id)
+def _where(note: Note) -> tuple[str, int, int, str]:
+    """Where a card is written, for a message: the note carries it."""
+    return note.file, note.line, note.col, note.card_id
 
 
 def record_renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: str, file: str,
@@ -67,14 +51,14 @@ def record_renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, vers
         gone = old.renames.get(note.card_id)
         if gone:
             released = f" in release {gone.version}" if gone.version else ""
-            problems.add(*_locate(deck, note.card_id, file),
+            problems.add(*_where(note),
                          f"'{note.card_id}' was renamed to '{gone.new}'{released}; learners' "
                          f"notes for it are now '{gone.new}'s, so a former id cannot come back as "
                          "a new card. Choose another id")
         was = note.was
         if was is None or was in old.former_ids(note.card_id):
             continue  # no rename, or one recorded by an earlier build
-        where = _where(deck, note.card_id, file, None)
+        where = _where(note)
         if was in old.renames:
             problems.add(*where, f"'was: {was}': '{was}' was already renamed to "
                          f"'{old.renames[was].new}'; name the card's id in the last build")
@@ -134,7 +118,7 @@ def release_note(deck: Deck, note: Note, last: CardEntry | None, history: Histor
     before = replace(note, tags=note.tags + tags) if tags else note
     record = new.changes.get((version, card_id)) if version else None
     reason = note.correction
-    where = _where(deck, card_id, file, last)
+    where = _where(note)
     if reason and not version:
         problems.add(*where, "'correction' is announced under a release: add 'version' to "
                      "deck.yaml (such as 1.1.0)")

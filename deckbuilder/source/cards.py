@@ -198,7 +198,5 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         problems.add(display_path(cards_dir), message="no cards found: add a *.yaml file with "
                      "a 'cards:' list")
     problems.raise_if_any()
-    card_marks = {c.id: (c.file, c.line, c.col) for c in cards
-                  if c.was is not None or c.correction is not None}
     return Deck(name, deck_id, description, sources, cards, cards_dir, media_dir,
-                context.media, marks, version, card_marks)
+                context.media, marks, version)
