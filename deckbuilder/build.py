@@ -16,9 +16,10 @@ from deckbuilder import safety
 from deckbuilder.atomic import Staged, sync_folders
 from deckbuilder.errors import display_path
 from deckbuilder.ledger import plan as ledger_file
+from deckbuilder.ledger.records import DeckFacts, Shipment
 from deckbuilder.notes import NOTE_TYPES, Note, NoteType, build_notes
 from deckbuilder.package import collection_file, package_writer
-from deckbuilder.paths import default_ledger, default_output
+from deckbuilder.paths import DECK_FILE, default_ledger, default_output
 from deckbuilder.source import Deck, MediaFile, load_deck, media_files
 
 
@@ -88,6 +89,14 @@ def make_notes(cards_dir: Path, media_dir: Path, note_types: tuple[NoteType, ...
     return DeckNotes(deck, notes, media)
 
 
+def _deck_facts(deck: Deck) -> DeckFacts:
+    """What the ledger needs of deck.yaml, and where it says it (for messages)."""
+    marks: dict[str, tuple[int, int]] = {key: deck.marks[key] for key in ("id", "name", "version")
+                                         if key in deck.marks}
+    return DeckFacts(deck.id, deck.name, deck.version or "",
+                     display_path(deck.cards_dir / DECK_FILE), marks)
+
+
 @_no_cyclic_gc()
 def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
             note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None,
@@ -103,7 +112,9 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     old = ledger_file.read(ledger_path)
     if old.missing:
         safety.refuse_lost_ledger(ledger_path, Path(output or default_output(made.deck.name)))
-    plan = ledger_file.plan(made.deck, made.notes, note_types, made.media, old, ledger_path, now)
+    shipment = Shipment(_deck_facts(made.deck), made.notes, note_types,
+                        {name: m.package_name for name, m in made.media.items()})
+    plan = ledger_file.plan(shipment, old, ledger_path, now)
     # The plan's notes: with the tags and identities the ledger gives them (corrections, renames).
     return Prepared(made.deck, plan.notes, made.media, plan, ledger_path)
 

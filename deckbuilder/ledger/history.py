@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from deckbuilder.errors import Problems, did_you_mean
 from deckbuilder.ledger.lockfile import CardEntry, Change, Ledger, Rename, former_ids
+from deckbuilder.ledger.records import DeckFacts
 from deckbuilder.ledger.release import (
     CORRECTED,
     NEW,
@@ -17,21 +18,21 @@ from deckbuilder.ledger.release import (
     version_key,
 )
 from deckbuilder.notes import Note
-from deckbuilder.source import Deck
 
 if TYPE_CHECKING:
     from deckbuilder.ledger.plan import Plan
 
 
-def check_version(version: str, old: Ledger, deck: Deck, deck_file: str,
-                   problems: Problems) -> None:
+def check_version(deck: DeckFacts, old: Ledger, problems: Problems) -> None:
+    """Refuse a version lower than the ledger's last, or none after a versioned build."""
+    version = deck.version
     latest = max(old.releases, key=version_key, default="")
     if latest and not version:
-        problems.add(deck_file, 1, 0, None, f"no 'version', but the last build was version "
+        problems.add(deck.file, 1, 0, None, f"no 'version', but the last build was version "
                      f"{latest}; keep 'version' (it can only go up), so that changes are "
                      "recorded under a release")
     elif latest and version_key(version) < version_key(latest):
-        problems.add(deck_file, *deck.marks.get("version", (0, 0)), None,
+        problems.add(deck.file, *deck.mark("version"), None,
                      f"version {version} is lower than {latest}, which the ledger has already "
                      "recorded; a version can only go up")
 
@@ -41,10 +42,23 @@ def _where(note: Note) -> tuple[str, int, int, str]:
     return note.file, note.line, note.col, note.card_id
 
 
-def record_renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: str, file: str,
-             problems: Problems, result: Plan) -> dict[str, str]:
+@dataclass
+class Recording:
+    """A build recording its release in the ledger: the ledger before it and the one it makes,
+    the version ("" for none), the plan it fills in, and the problems it finds."""
+
+    old: Ledger
+    new: Ledger
+    version: str
+    file: str  # the ledger, as messages name it
+    problems: Problems
+    plan: Plan
+
+
+def record_renames(rec: Recording, notes: list[Note]) -> dict[str, str]:
     """Record each card's `was:` that the ledger does not know yet, and refuse former ids used
     again. Returns card id -> its id in the last build, for the cards renamed by this build."""
+    old, new, version, file, problems = rec.old, rec.new, rec.version, rec.file, rec.problems
     current = {note.card_id for note in notes}
     previous: dict[str, str] = {}
     for note in notes:
@@ -78,7 +92,7 @@ def record_renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, vers
         else:
             previous[note.card_id] = was
             new.renames[was] = Rename(was, note.card_id, version)
-            result.renamed.append((was, note.card_id))
+            rec.plan.renamed.append((was, note.card_id))
             for (release, card_id), change in list(new.changes.items()):
                 if release == version and card_id == was:  # changed earlier in this release
                     del new.changes[release, card_id]
@@ -101,12 +115,13 @@ class History:
         return [card_id, *former_ids(card_id, self.renamed_from)]
 
 
-def release_note(deck: Deck, note: Note, last: CardEntry | None, history: History,
-                  new: Ledger, version: str, file: str, problems: Problems, result: Plan) -> Note:
+def release_note(rec: Recording, history: History, note: Note, last: CardEntry | None) -> Note:
     """The note with its correction tags and identity; records what this release did to it.
 
-    A note keeps the tags of its earlier corrections, so an unchanged note stays unchanged.
+    `last` is the card's entry in the last build's ledger. A note keeps the tags of its earlier
+    corrections, so an unchanged note stays unchanged.
     """
+    new, version, problems = rec.new, rec.version, rec.problems
     if not (version or history.renamed_from or history.corrections or note.correction):
         return note  # a deck without releases: nothing to add
     card_id = note.card_id
@@ -144,7 +159,7 @@ def release_note(deck: Deck, note: Note, last: CardEntry | None, history: Histor
             record = Change(version, card_id, CORRECTED, reason) if reason else Change(
                 version, card_id, REWORDED)
             if reason and new.changes.get((version, card_id)) != record:
-                result.corrected.append(card_id)
+                rec.plan.corrected.append(card_id)
         elif reason:
             problems.add(*where, f"has 'correction' but its content has not changed in release "
                          f"{version}; edit the card to correct it, or remove 'correction'")

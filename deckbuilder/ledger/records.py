@@ -5,6 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deckbuilder.ledger.release import CORRECTED
+from deckbuilder.notes import Note, NoteType
+
+
+@dataclass(frozen=True)
+class DeckFacts:
+    """The deck as the ledger needs to know it, made by the build from deck.yaml."""
+
+    id: int
+    name: str
+    version: str  # "" when deck.yaml gives none
+    file: str  # deck.yaml, as messages name it
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # "id"... -> line, col
+
+    def mark(self, key: str) -> tuple[int, int]:
+        """Where deck.yaml gives a key ('id', 'name' or 'version'), for a message."""
+        return self.marks.get(key, (0, 0))
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """What a build puts in the package, which the ledger plans from."""
+
+    deck: DeckFacts
+    notes: list[Note]
+    note_types: tuple[NoteType, ...]
+    media: dict[str, str]  # name in the cards -> name in the package
 
 
 @dataclass(slots=True)
