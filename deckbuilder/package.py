@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from deckbuilder.atomic import write_atomically
-from deckbuilder.ledger.changelog import description_html
-from deckbuilder.ledger.plan import Plan
+from deckbuilder.ledger import Plan, description_html
 from deckbuilder.notes import Note, NoteType
 from deckbuilder.render import markdown
 from deckbuilder.source import Deck, MediaFile

@@ -12,13 +12,9 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from deckbuilder.ledger.release import CORRECTED, correction_tag, version_key
-
-if TYPE_CHECKING:
-    from deckbuilder.ledger.plan import Ledger
-    from deckbuilder.notes import Note
+from deckbuilder.ledger.records import CORRECTED, Ledger, correction_tag, version_key
+from deckbuilder.notes import Note
 
 # Releases summed up in the deck's description, newest first.
 DESCRIPTION_RELEASES = 3

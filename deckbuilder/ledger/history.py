@@ -4,23 +4,24 @@ corrections and their tags, and what each release did to each card."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from deckbuilder.errors import Problems, did_you_mean
-from deckbuilder.ledger.lockfile import CardEntry, Change, Ledger, Rename, former_ids
-from deckbuilder.ledger.records import DeckFacts
-from deckbuilder.ledger.release import (
+from deckbuilder.ledger.records import (
     CORRECTED,
     NEW,
     RETIRED,
     REWORDED,
+    CardEntry,
+    Change,
+    DeckFacts,
+    Ledger,
+    Plan,
+    Rename,
     correction_tag,
+    former_ids,
     version_key,
 )
 from deckbuilder.notes import Note
-
-if TYPE_CHECKING:
-    from deckbuilder.ledger.plan import Plan
 
 
 def check_version(deck: DeckFacts, old: Ledger, problems: Problems) -> None:

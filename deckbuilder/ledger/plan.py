@@ -1,4 +1,5 @@
-"""The ledger (cards.lock): what the last build wrote, so the next one knows what changed.
+"""Planning a build against the last one: what a re-import of the new package will do, and
+the ledger that goes with it.
 
 Anki updates a note on re-import only when the package's note is newer than its own copy. So a
 note keeps its old modification time until its content changes, and then gets a strictly later
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
@@ -21,47 +21,8 @@ from deckbuilder.ledger.history import (
     record_renames,
     release_note,
 )
-from deckbuilder.ledger.lockfile import (
-    EARLIEST,
-    CardEntry,
-    Change,
-    Ledger,
-    NoteTypeEntry,
-    Rename,
-    check_time,
-    latest_time,
-    lines,
-    read,
-)
-from deckbuilder.ledger.records import Shipment
-from deckbuilder.notes import Note, NoteType
-
-
-@dataclass
-class Plan:
-    """What a re-import of the new package will do, and the ledger that goes with it.
-
-    `notes` are the notes to write: those given, with the tags and identity the ledger adds
-    (a correction tag, a former id's guid).
-    """
-
-    ledger: Ledger
-    notes: list[Note] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)
-    corrected: list[str] = field(default_factory=list)  # newly corrected in this build
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new) in this build
-    new_note_types: list[NoteType] = field(default_factory=list)
-    replaced_note_types: list[str] = field(default_factory=list)
-    previous_package: str = ""  # the sha256 of the package the old ledger was written with
-
-    def note_mod(self, note: Note) -> int:
-        return self.ledger.cards[note.card_id].mod
-
-    def note_type_mod(self, note_type: NoteType) -> int:
-        return self.ledger.note_types[note_type.id].mod
+from deckbuilder.ledger.lockfile import EARLIEST, check_time, latest_time
+from deckbuilder.ledger.records import CardEntry, Ledger, NoteTypeEntry, Plan, Shipment
 
 
 def build_time() -> int:
@@ -87,7 +48,7 @@ def _next_mod(previous: int | None, now: int) -> int:
     return now if previous is None else max(now, previous + 1)
 
 
-def plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> Plan:
+def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> Plan:
     """Compare this build with the last one; raise DeckError for changes Anki cannot take."""
     deck, notes, note_types = shipment.deck, shipment.notes, shipment.note_types
     problems = Problems()
@@ -176,6 +137,3 @@ def plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> Plan:
     problems.raise_if_any()
     return result
 
-
-__all__ = ["CardEntry", "Change", "Ledger", "NoteTypeEntry", "Plan", "Rename", "build_time",
-           "lines", "plan", "read"]
