@@ -69,10 +69,11 @@ def _undated(text: str) -> str:
 def test_committed_changelog_is_current():
     # CHANGELOG.md is `build-deck changelog -o CHANGELOG.md`; tag dates may or may not be in it.
     from deckbuilder.build import make_notes
-    from deckbuilder.ledger import changelog, read_ledger
+    from deckbuilder.ledger import changelog_markdown, read_ledger
 
     made = make_notes(ROOT / "cards", ROOT / "media")
-    expected = changelog(made.deck.name, read_ledger(ROOT / "cards.lock"), made.notes, dates={})
+    expected = changelog_markdown(made.deck.name, read_ledger(ROOT / "cards.lock"), made.notes,
+                                  dates={})
     assert _undated((ROOT / "CHANGELOG.md").read_text(encoding="utf-8")) == expected
 
 

@@ -33,8 +33,7 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
         build-deck changelog --since 1.0.0 -o dist/CHANGELOG.md
     """
     from deckbuilder.build import make_notes
-    from deckbuilder.ledger import VERSION_RE, git_dates, read_ledger
-    from deckbuilder.ledger import changelog as write_changelog
+    from deckbuilder.ledger import VERSION_RE, changelog_markdown, git_dates, read_ledger
     from deckbuilder.paths import default_ledger
 
     if since is not None and not VERSION_RE.match(since):
@@ -43,7 +42,7 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
     ledger = read_ledger(ledger_path or default_ledger(cards_dir))
     made = make_notes(cards_dir, media_dir)
     dates = git_dates(Path(cards_dir), list(ledger.releases))
-    text = write_changelog(made.deck.name, ledger, made.notes, since, dates)
+    text = changelog_markdown(made.deck.name, ledger, made.notes, since, dates)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -6,7 +6,13 @@ without losing learners' progress. It plans from notes and what the build ships 
 never from the author's files; its changelog tells learners and authors what each release did.
 """
 
-from deckbuilder.ledger.changelog import Release, changelog, description_html, git_dates, releases
+from deckbuilder.ledger.changelog import (
+    Release,
+    changelog_markdown,
+    description_html,
+    git_dates,
+    releases,
+)
 from deckbuilder.ledger.lockfile import (
     EARLIEST,
     RECOVER,
@@ -33,5 +39,5 @@ from deckbuilder.ledger.records import (
 
 __all__ = ["CORRECTED", "EARLIEST", "RECOVER", "VERSION_RE", "CardEntry", "Change", "DeckFacts",
            "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "build_time",
-           "changelog", "check_time", "correction_tag", "description_html", "git_dates",
+           "changelog_markdown", "check_time", "correction_tag", "description_html", "git_dates",
            "latest_time", "ledger_lines", "make_plan", "read_ledger", "releases", "version_key"]

@@ -132,7 +132,7 @@ def git_dates(folder: Path, versions: list[str]) -> dict[str, str] | None:
     return dates
 
 
-def changelog(deck_name: str, ledger: Ledger, notes: list[Note], since: str | None = None,
+def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since: str | None = None,
               dates: dict[str, str] | None = None) -> str:
     """Release notes in Markdown, newest release first; only releases after `since` if given.
 
