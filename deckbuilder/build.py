@@ -15,10 +15,18 @@ from pathlib import Path
 from deckbuilder import safety
 from deckbuilder.atomic import Staged, sync_folders
 from deckbuilder.errors import display_path
-from deckbuilder.ledger import plan as ledger_file
+from deckbuilder.ledger import (
+    DeckFacts,
+    Plan,
+    Shipment,
+    build_time,
+    ledger_lines,
+    make_plan,
+    read_ledger,
+)
 from deckbuilder.notes import NOTE_TYPES, Note, NoteType, build_notes
 from deckbuilder.package import collection_file, package_writer
-from deckbuilder.paths import default_ledger, default_output
+from deckbuilder.paths import DECK_FILE, default_ledger, default_output
 from deckbuilder.source import Deck, MediaFile, load_deck, media_files
 
 
@@ -39,7 +47,7 @@ class DeckNotes:
 class Prepared(DeckNotes):
     """Everything a build writes, short of writing it: the notes and the re-import plan."""
 
-    plan: ledger_file.Plan
+    plan: Plan
     ledger_path: Path
 
 
@@ -88,6 +96,14 @@ def make_notes(cards_dir: Path, media_dir: Path, note_types: tuple[NoteType, ...
     return DeckNotes(deck, notes, media)
 
 
+def _deck_facts(deck: Deck) -> DeckFacts:
+    """What the ledger needs of deck.yaml, and where it says it (for messages)."""
+    marks: dict[str, tuple[int, int]] = {key: deck.marks[key] for key in ("id", "name", "version")
+                                         if key in deck.marks}
+    return DeckFacts(deck.id, deck.name, deck.version or "",
+                     display_path(deck.cards_dir / DECK_FILE), marks)
+
+
 @_no_cyclic_gc()
 def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
             note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None,
@@ -97,13 +113,15 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     Raises DeckError when the ledger is lost (safety.refuse_lost_ledger): output is where the
     package would go, dist/<deck>.apkg by default.
     """
-    now = ledger_file.build_time() if now is None else now
+    now = build_time() if now is None else now
     made = make_notes(cards_dir, media_dir, note_types, progress=progress)
     ledger_path = Path(ledger_path or default_ledger(cards_dir))
-    old = ledger_file.read(ledger_path)
+    old = read_ledger(ledger_path)
     if old.missing:
         safety.refuse_lost_ledger(ledger_path, Path(output or default_output(made.deck.name)))
-    plan = ledger_file.plan(made.deck, made.notes, note_types, made.media, old, ledger_path, now)
+    shipment = Shipment(_deck_facts(made.deck), made.notes, note_types,
+                        {name: m.package_name for name, m in made.media.items()})
+    plan = make_plan(shipment, old, ledger_path, now)
     # The plan's notes: with the tags and identities the ledger gives them (corrections, renames).
     return Prepared(made.deck, plan.notes, made.media, plan, ledger_path)
 
@@ -134,15 +152,15 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
             package = Staged(output, package_writer(collection, prepared.media))
         try:
             plan.ledger.package = package.sha256()
-            ledger = Staged(ledger_path, lambda f: f.writelines(
-                line.encode("utf-8") for line in ledger_file.lines(plan.ledger)))
+            lock_file = Staged(ledger_path, lambda f: f.writelines(
+                line.encode("utf-8") for line in ledger_lines(plan.ledger)))
             try:
                 # Both are written and synced; a kill between these two renames leaves a new
                 # package beside the old ledger, which the next build notices and repairs.
                 package.commit()
-                ledger.commit()
+                lock_file.commit()
             finally:
-                ledger.close()
+                lock_file.close()
         finally:
             package.close()
         sync_folders(output.parent, ledger_path.parent)

@@ -1,5 +1,5 @@
-"""Notes to an .apkg file: genanki lays out the collection, we add the notes, then write it
-atomically.
+"""Notes to an .apkg file: genanki lays out the collection, we add the notes, and
+package_writer writes the .apkg (the build stages it beside the ledger, atomically).
 
 genanki's own Package.write_to_file stamps everything with one time, writes zip entries with the
 current time and leaves a temporary SQLite file behind; this writes the same collection with each
@@ -17,12 +17,9 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import BinaryIO
 
-from deckbuilder.atomic import write_atomically
-from deckbuilder.ledger.changelog import description_html
-from deckbuilder.ledger.plan import Plan
+from deckbuilder.ledger import Plan, description_html
 from deckbuilder.notes import Note, NoteType
 from deckbuilder.render import markdown
 from deckbuilder.source import Deck, MediaFile
@@ -106,12 +103,6 @@ def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
     for note_type in note_types:
         stored[str(note_type.id)]["mod"] = plan.note_type_mod(note_type)
     cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
-
-
-def write_package(path: Path, collection: bytes | BinaryIO,
-                  media: dict[str, MediaFile]) -> None:
-    """Write the .apkg atomically."""
-    write_atomically(path, package_writer(collection, media))
 
 
 def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile]

@@ -19,16 +19,19 @@ from pathlib import Path
 from deckbuilder.build import make_notes
 from deckbuilder.errors import Problems, display_path
 from deckbuilder.files import InputFileError, check_regular
-from deckbuilder.ledger.lockfile import (
+from deckbuilder.ledger import (
+    CORRECTED,
+    VERSION_RE,
     CardEntry,
     Change,
     Ledger,
     NoteTypeEntry,
     Rename,
     check_time,
+    correction_tag,
     latest_time,
+    version_key,
 )
-from deckbuilder.ledger.release import CORRECTED, VERSION_RE, correction_tag, version_key
 from deckbuilder.notes import NOTE_TYPES, RETIRED_TAG, Note, NoteType, guid_for
 
 MAX_PACKAGE = 4 << 30
@@ -159,6 +162,6 @@ def _corrections(ledger: Ledger, note: Note, tags: list[str], mod: int) -> tuple
 
 
 def _released_version(description: str) -> str | None:
-    """The version changelog.description_html wrote into the deck's description, if any."""
+    """The version the ledger's description_html wrote into the deck's description, if any."""
     found = re.search(r"<b>Version ([0-9.]+)</b>", description)
     return found.group(1) if found and VERSION_RE.match(found.group(1)) else None

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
-from deckbuilder.ledger.lockfile import RECOVER
+from deckbuilder.ledger import RECOVER
 
 
 def _git_commit_with(path: Path) -> str | None:
@@ -32,7 +32,7 @@ def refuse_lost_ledger(ledger_path: Path, output: Path) -> None:
     package was built before. A brand-new deck (neither) builds.
 
     Without its ledger a build takes every card for new: the notes' times say nothing about
-    what learners already have. New notes never overwrite a learner's note (ledger.plan stamps
+    what learners already have. New notes never overwrite a learner's note (make_plan stamps
     them early), but the changes made since the last release would not reach learners either.
     """
     ledger_path = Path(ledger_path).absolute()

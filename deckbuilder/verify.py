@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckbuilder.errors import DeckError, Problem, display_path
-from deckbuilder.ledger import plan as ledger_file
+from deckbuilder.ledger import read_ledger
 from deckbuilder.notes import guid_for
 from deckbuilder.paths import DECK_FILE, default_output
 from deckbuilder.render import plain_text
@@ -67,7 +67,7 @@ def default_package(cards_dir: Path) -> Path | None:
 def card_ids_from_ledger(ledger_path: Path) -> dict[str, str]:
     """guid -> card id for every card the ledger knows, so problems can name the card."""
     try:
-        ledger = ledger_file.read(ledger_path)
+        ledger = read_ledger(ledger_path)
     except (DeckError, OSError):
         return {}
     return {guid_for(ledger.deck_id, origin): card_id

@@ -204,7 +204,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 def test_killed_at_every_write(tmp_path: Path):
     """Killed before each call that changes a file (open, sync, link, rename...): old/old,
     new/old or new/new, no temporary left, and the next build puts the pair right."""
-    from deckbuilder.ledger.lockfile import read
+    from deckbuilder.ledger import read_ledger
 
     write_synthetic_deck(tmp_path, 30)
     (tmp_path / "out").mkdir()
@@ -238,7 +238,7 @@ def test_killed_at_every_write(tmp_path: Path):
         assert repaired.returncode == 0, repaired.stderr
         assert ("not the package the ledger records" in repaired.stderr) == (state == "new/old")
         assert (output.read_bytes(), ledger.read_bytes()) == (new["package"], new["ledger"])
-        assert read(ledger).package == hashlib.sha256(output.read_bytes()).hexdigest()
+        assert read_ledger(ledger).package == hashlib.sha256(output.read_bytes()).hexdigest()
         assert sorted(os.listdir(tmp_path / "out")) == ["deck.apkg"]
         assert sorted(os.listdir(tmp_path)) == ["cards", "cards.lock", "media", "out"]
     else:

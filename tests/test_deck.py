@@ -69,20 +69,18 @@ def _undated(text: str) -> str:
 def test_committed_changelog_is_current():
     # CHANGELOG.md is `build-deck changelog -o CHANGELOG.md`; tag dates may or may not be in it.
     from deckbuilder.build import make_notes
-    from deckbuilder.ledger import plan as ledger
-    from deckbuilder.ledger.changelog import changelog
+    from deckbuilder.ledger import changelog_markdown, read_ledger
 
     made = make_notes(ROOT / "cards", ROOT / "media")
-    expected = changelog(made.deck.name, ledger.read(ROOT / "cards.lock"), made.notes, dates={})
+    expected = changelog_markdown(made.deck.name, read_ledger(ROOT / "cards.lock"), made.notes,
+                                  dates={})
     assert _undated((ROOT / "CHANGELOG.md").read_text(encoding="utf-8")) == expected
 
 
 def test_real_deck_tells_learners_its_version_and_corrections(built, collection):
-    from deckbuilder.ledger import plan as ledger
-    from deckbuilder.ledger.changelog import releases
-    from deckbuilder.ledger.release import correction_tag
+    from deckbuilder.ledger import correction_tag, read_ledger, releases
 
-    latest = releases(ledger.read(ROOT / "cards.lock"))[0]
+    latest = releases(read_ledger(ROOT / "cards.lock"))[0]
     import_package(collection, built / "deck.apkg")
     deck = collection.decks.get(collection.decks.id_for_name("Sino-Soviet Treaty of 1950"))
     assert f"<b>Version {latest.version}</b>" in deck["desc"]

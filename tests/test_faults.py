@@ -20,8 +20,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deckbuilder.cli import cli
-from deckbuilder.ledger import lockfile as ledgerfile
-from deckbuilder.ledger.lockfile import EARLIEST, CardEntry, Change, Ledger, NoteTypeEntry, Rename
+from deckbuilder.ledger import (
+    EARLIEST,
+    CardEntry,
+    Change,
+    Ledger,
+    NoteTypeEntry,
+    Rename,
+    ledger_lines,
+    read_ledger,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = int(time.time())
@@ -93,7 +101,7 @@ def _another_decks(deck_dir: DeckDir) -> None:
     text = deck_dir.ledger.read_text("utf-8")
     other = Ledger(deck_id=777, deck_name="Another Deck", created=NOW)
     assert "deck\t1234567890\t" in text
-    deck_dir.ledger.write_text("".join(ledgerfile.lines(other)), "utf-8")
+    deck_dir.ledger.write_text("".join(ledger_lines(other)), "utf-8")
 
 
 LOST = [
@@ -191,11 +199,11 @@ def test_the_committed_first_edition_ledger_is_read_and_migrated(tmp_path):
     first_edition = ROOT / "tests" / "first-edition.lock"
     old = first_edition.read_text("utf-8")
     assert "build-deck ledger\t" not in old
-    ledger = ledgerfile.read(first_edition)
+    ledger = read_ledger(first_edition)
     assert ledger.deck_name == "Sino-Soviet Treaty of 1950" and len(ledger.cards) >= 100
     rewritten = tmp_path / "cards.lock"
-    rewritten.write_text("".join(ledgerfile.lines(ledger)), "utf-8")
-    again = ledgerfile.read(rewritten)
+    rewritten.write_text("".join(ledger_lines(ledger)), "utf-8")
+    again = read_ledger(rewritten)
     assert {k: (e.digest, e.mod, e.retired, e.kind) for k, e in again.cards.items()} == {
         k: (e.digest, e.mod, e.retired, e.kind) for k, e in ledger.cards.items()}
     assert (again.deck_id, again.created, again.note_types) == (
@@ -228,8 +236,8 @@ def test_every_ledger_reads_back_as_written(tmp_path, name, card_ids, media, fie
     ledger.renames = {c + name: Rename(c + name, c, "1.0.0" if i % 2 else "")
                       for i, c in enumerate(card_ids)}
     path = tmp_path / "cards.lock"
-    path.write_text("".join(ledgerfile.lines(ledger)), "utf-8")
-    again = ledgerfile.read(path)
+    path.write_text("".join(ledger_lines(ledger)), "utf-8")
+    again = read_ledger(path)
     for entry in again.cards.values():
         entry.line = 0
     assert again == ledger
@@ -250,9 +258,9 @@ def test_a_bad_source_date_epoch_is_refused(deck_dir, value, message):
 @pytest.mark.parametrize("future", [4_102_444_800, 1_700_000_000_000])  # 2100, milliseconds
 def test_ledger_times_from_the_future_are_refused(deck_dir, future):
     built_ok(deck_dir, NOW - 1000)
-    ledger = ledgerfile.read(deck_dir.ledger)
+    ledger = read_ledger(deck_dir.ledger)
     ledger.cards["signatories"].mod = future
-    deck_dir.ledger.write_text("".join(ledgerfile.lines(ledger)), "utf-8")
+    deck_dir.ledger.write_text("".join(ledger_lines(ledger)), "utf-8")
     before = files(deck_dir)
     result = run(deck_dir)
     assert result.exit_code == 1 and "is in the future" in result.output
@@ -289,14 +297,13 @@ def test_a_failed_ledger_write_leaves_both_old(deck_dir, monkeypatch):
     built_ok(deck_dir, NOW - 1000)
     deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
     before = files(deck_dir)
-    real = ledgerfile.lines
+    real = ledger_lines
 
     def disk_full(ledger):
         yield from real(ledger)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ledgerfile, "lines", disk_full)
-    monkeypatch.setattr("deckbuilder.ledger.plan.lines", disk_full)
+    monkeypatch.setattr("deckbuilder.build.ledger_lines", disk_full)  # where the build finds it
     result = run(deck_dir)
     assert result.exit_code == 1 and "No space left on device" in result.output
     assert files(deck_dir) == before
@@ -320,7 +327,7 @@ def test_builds_at_once_take_turns(deck_dir):
     runs = [subprocess.Popen(_command(deck_dir, "-q"), env=_env(SOURCE_DATE_EPOCH=str(NOW + i)))
             for i in range(4)]
     assert [p.wait() for p in runs] == [0] * 4
-    ledger = ledgerfile.read(deck_dir.ledger)
+    ledger = read_ledger(deck_dir.ledger)
     import hashlib
 
     assert ledger.package == hashlib.sha256(deck_dir.output.read_bytes()).hexdigest()
@@ -481,7 +488,7 @@ def test_media_names_that_split_lines_read_back(deck_dir, name):
     if first.exit_code:  # refused at input, with a message: also a kept promise
         assert "Traceback" not in first.output and "control character" in first.output
         return
-    assert ledgerfile.read(deck_dir.ledger).media[name].endswith(".png")
+    assert read_ledger(deck_dir.ledger).media[name].endswith(".png")
     assert "0 new, 0 updated, 4 unchanged" in built_ok(deck_dir)
 
 

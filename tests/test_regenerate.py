@@ -16,7 +16,7 @@ from helpers import PNG, import_package, note_for, progress, study
 from deckbuilder.build import build as core_build
 from deckbuilder.cli import cli
 from deckbuilder.errors import DeckError
-from deckbuilder.ledger.lockfile import EARLIEST
+from deckbuilder.ledger import EARLIEST
 from deckbuilder.notes import CLOZE, FACT, RETIRED_TAG
 
 NOW = int(time.time())

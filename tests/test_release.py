@@ -359,7 +359,7 @@ def test_a_first_build_takes_corrections_as_past(release_dir, monkeypatch):
 
 
 def test_release_records_read_back_with_any_reason(release_dir, monkeypatch):
-    from deckbuilder.ledger import lockfile as ledgerfile
+    from deckbuilder.ledger import read_ledger
 
     build(release_dir, monkeypatch, NOW - 1000)
     set_version(release_dir, "1.1.0")
@@ -368,7 +368,7 @@ def test_release_records_read_back_with_any_reason(release_dir, monkeypatch):
                      "    notes: Stalin and Mao attended; neither signed.\n"
                      f"    correction: '{reason}'\n")
     build(release_dir, monkeypatch, NOW - 900)
-    ledger = ledgerfile.read(release_dir.ledger)
+    ledger = read_ledger(release_dir.ledger)
     assert ledger.changes["1.1.0", "signatories"].reason == reason
     assert "0 new, 0 updated, 4 unchanged" in build(release_dir, monkeypatch, NOW - 800)
 

@@ -89,7 +89,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
         build-deck build --cards cards --media media -o dist/treaty.apkg
     """
     from deckbuilder.build import build as run_build
-    from deckbuilder.ledger.release import correction_tag
+    from deckbuilder.ledger import correction_tag
 
     with Progress(enabled=not quiet) as progress:
         result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)

@@ -33,19 +33,16 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
         build-deck changelog --since 1.0.0 -o dist/CHANGELOG.md
     """
     from deckbuilder.build import make_notes
-    from deckbuilder.ledger import plan as ledger_file
-    from deckbuilder.ledger.changelog import changelog as write_changelog
-    from deckbuilder.ledger.changelog import git_dates
-    from deckbuilder.ledger.release import VERSION_RE
+    from deckbuilder.ledger import VERSION_RE, changelog_markdown, git_dates, read_ledger
     from deckbuilder.paths import default_ledger
 
     if since is not None and not VERSION_RE.match(since):
         raise click.BadParameter(f"{since!r} is not a version such as 1.0.0 "
                                  "(major.minor.patch)", param_hint="--since")
-    ledger = ledger_file.read(ledger_path or default_ledger(cards_dir))
+    ledger = read_ledger(ledger_path or default_ledger(cards_dir))
     made = make_notes(cards_dir, media_dir)
     dates = git_dates(Path(cards_dir), list(ledger.releases))
-    text = write_changelog(made.deck.name, ledger, made.notes, since, dates)
+    text = changelog_markdown(made.deck.name, ledger, made.notes, since, dates)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -75,20 +72,20 @@ def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | 
     """
     from deckbuilder.atomic import write_atomically
     from deckbuilder.errors import display_path
-    from deckbuilder.ledger import plan as ledger_file
+    from deckbuilder.ledger import ledger_lines, read_ledger
     from deckbuilder.paths import default_ledger
     from deckbuilder.recover import ledger_from_package
 
     ledger_path = Path(ledger_path or default_ledger(cards_dir))
     try:
-        if not ledger_file.read(ledger_path).missing:
+        if not read_ledger(ledger_path).missing:
             raise click.ClickException(f"{display_path(ledger_path)} exists and reads well; "
                                        "move it away first if it is wrong.")
     except DeckError:
         pass  # unreadable: this command is what it needs
     found = ledger_from_package(cards_dir, media_dir, package)
     write_atomically(ledger_path, lambda f: f.writelines(
-        line.encode("utf-8") for line in ledger_file.lines(found.ledger)))
+        line.encode("utf-8") for line in ledger_lines(found.ledger)))
     click.echo(f"Wrote {display_path(ledger_path)} from {display_path(package)}: "
                f"{found.matched} notes released, {found.changed} changed since, "
                f"{found.new} new cards.")

@@ -12,13 +12,9 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from deckbuilder.ledger.release import CORRECTED, correction_tag, version_key
-
-if TYPE_CHECKING:
-    from deckbuilder.ledger.plan import Ledger
-    from deckbuilder.notes import Note
+from deckbuilder.ledger.records import CORRECTED, Ledger, correction_tag, version_key
+from deckbuilder.notes import Note
 
 # Releases summed up in the deck's description, newest first.
 DESCRIPTION_RELEASES = 3
@@ -136,7 +132,7 @@ def git_dates(folder: Path, versions: list[str]) -> dict[str, str] | None:
     return dates
 
 
-def changelog(deck_name: str, ledger: Ledger, notes: list[Note], since: str | None = None,
+def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since: str | None = None,
               dates: dict[str, str] | None = None) -> str:
     """Release notes in Markdown, newest release first; only releases after `since` if given.
 

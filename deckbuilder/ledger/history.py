@@ -4,77 +4,76 @@ corrections and their tags, and what each release did to each card."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
-from deckbuilder.errors import DeckError, Problems, did_you_mean
-from deckbuilder.ledger.lockfile import CardEntry, Change, Ledger, Rename, former_ids
-from deckbuilder.ledger.release import (
+from deckbuilder.errors import Problems, did_you_mean
+from deckbuilder.ledger.records import (
     CORRECTED,
     NEW,
     RETIRED,
     REWORDED,
+    CardEntry,
+    Change,
+    DeckFacts,
+    Ledger,
+    Plan,
+    Rename,
     correction_tag,
+    former_ids,
     version_key,
 )
 from deckbuilder.notes import Note
-from deckbuilder.source import Deck
-
-if TYPE_CHECKING:
-    from deckbuilder.ledger.plan import Plan
 
 
-def check_version(version: str, old: Ledger, deck: Deck, deck_file: str,
-                   problems: Problems) -> None:
+def check_version(deck: DeckFacts, old: Ledger, problems: Problems) -> None:
+    """Refuse a version lower than the ledger's last, or none after a versioned build."""
+    version = deck.version
     latest = max(old.releases, key=version_key, default="")
     if latest and not version:
-        problems.add(deck_file, 1, 0, None, f"no 'version', but the last build was version "
+        problems.add(deck.file, 1, 0, None, f"no 'version', but the last build was version "
                      f"{latest}; keep 'version' (it can only go up), so that changes are "
                      "recorded under a release")
     elif latest and version_key(version) < version_key(latest):
-        problems.add(deck_file, *deck.marks.get("version", (0, 0)), None,
+        problems.add(deck.file, *deck.mark("version"), None,
                      f"version {version} is lower than {latest}, which the ledger has already "
                      "recorded; a version can only go up")
 
 
-def _where(deck: Deck, card_id: str, file: str, entry: CardEntry | None
-           ) -> tuple[str, int, int, str]:
-    mark = deck.card_marks.get(card_id)
-    if mark:
-        return (*mark, card_id)
-    return file, entry.line if entry else 0, 1 if entry else 0, card_id
+def _where(note: Note) -> tuple[str, int, int, str]:
+    """Where a card is written, for a message: the note carries it."""
+    return note.file, note.line, note.col, note.card_id
 
 
-def _locate(deck: Deck, card_id: str, file: str) -> tuple[str, int, int, str]:
-    """Where a card is written, read again: the cards are let go before the ledger is read, and
-    this is only for a message."""
-    from deckbuilder.source.cards import load_deck  # the error path only
+@dataclass
+class Recording:
+    """A build recording its release in the ledger: the ledger before it and the one it makes,
+    the version ("" for none), the plan it fills in, and the problems it finds."""
 
-    try:
-        cards = load_deck(deck.cards_dir, deck.media_dir).cards
-    except (DeckError, OSError):
-        cards = []
-    card = next((c for c in cards if c.id == card_id), None)
-    return (card.file, card.line, card.col, card_id) if card else (file, 0, 0, card_id)
+    old: Ledger
+    new: Ledger
+    version: str
+    file: str  # the ledger, as messages name it
+    problems: Problems
+    plan: Plan
 
 
-def record_renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, version: str, file: str,
-             problems: Problems, result: Plan) -> dict[str, str]:
+def record_renames(rec: Recording, notes: list[Note]) -> dict[str, str]:
     """Record each card's `was:` that the ledger does not know yet, and refuse former ids used
     again. Returns card id -> its id in the last build, for the cards renamed by this build."""
+    old, new, version, file, problems = rec.old, rec.new, rec.version, rec.file, rec.problems
     current = {note.card_id for note in notes}
     previous: dict[str, str] = {}
     for note in notes:
         gone = old.renames.get(note.card_id)
         if gone:
             released = f" in release {gone.version}" if gone.version else ""
-            problems.add(*_locate(deck, note.card_id, file),
+            problems.add(*_where(note),
                          f"'{note.card_id}' was renamed to '{gone.new}'{released}; learners' "
                          f"notes for it are now '{gone.new}'s, so a former id cannot come back as "
                          "a new card. Choose another id")
         was = note.was
         if was is None or was in old.former_ids(note.card_id):
             continue  # no rename, or one recorded by an earlier build
-        where = _where(deck, note.card_id, file, None)
+        where = _where(note)
         if was in old.renames:
             problems.add(*where, f"'was: {was}': '{was}' was already renamed to "
                          f"'{old.renames[was].new}'; name the card's id in the last build")
@@ -94,7 +93,7 @@ def record_renames(deck: Deck, notes: list[Note], old: Ledger, new: Ledger, vers
         else:
             previous[note.card_id] = was
             new.renames[was] = Rename(was, note.card_id, version)
-            result.renamed.append((was, note.card_id))
+            rec.plan.renamed.append((was, note.card_id))
             for (release, card_id), change in list(new.changes.items()):
                 if release == version and card_id == was:  # changed earlier in this release
                     del new.changes[release, card_id]
@@ -117,12 +116,13 @@ class History:
         return [card_id, *former_ids(card_id, self.renamed_from)]
 
 
-def release_note(deck: Deck, note: Note, last: CardEntry | None, history: History,
-                  new: Ledger, version: str, file: str, problems: Problems, result: Plan) -> Note:
+def release_note(rec: Recording, history: History, note: Note, last: CardEntry | None) -> Note:
     """The note with its correction tags and identity; records what this release did to it.
 
-    A note keeps the tags of its earlier corrections, so an unchanged note stays unchanged.
+    `last` is the card's entry in the last build's ledger. A note keeps the tags of its earlier
+    corrections, so an unchanged note stays unchanged.
     """
+    new, version, problems = rec.new, rec.version, rec.problems
     if not (version or history.renamed_from or history.corrections or note.correction):
         return note  # a deck without releases: nothing to add
     card_id = note.card_id
@@ -134,7 +134,7 @@ def release_note(deck: Deck, note: Note, last: CardEntry | None, history: Histor
     before = replace(note, tags=note.tags + tags) if tags else note
     record = new.changes.get((version, card_id)) if version else None
     reason = note.correction
-    where = _where(deck, card_id, file, last)
+    where = _where(note)
     if reason and not version:
         problems.add(*where, "'correction' is announced under a release: add 'version' to "
                      "deck.yaml (such as 1.1.0)")
@@ -160,7 +160,7 @@ def release_note(deck: Deck, note: Note, last: CardEntry | None, history: Histor
             record = Change(version, card_id, CORRECTED, reason) if reason else Change(
                 version, card_id, REWORDED)
             if reason and new.changes.get((version, card_id)) != record:
-                result.corrected.append(card_id)
+                rec.plan.corrected.append(card_id)
         elif reason:
             problems.add(*where, f"has 'correction' but its content has not changed in release "
                          f"{version}; edit the card to correct it, or remove 'correction'")

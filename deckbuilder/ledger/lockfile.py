@@ -1,5 +1,5 @@
-"""The ledger file (cards.lock): its format, and reading it exactly. Its records in memory are
-in ledgerdata.py, escaping, numbers and times in ledgercodec.py, the writer in ledgerwrite.py.
+"""The ledger's file, cards.lock: its format, reading it exactly and writing it (the records it
+holds are in records.py).
 
 Format 2, one record per line, fields separated by tabs:
 
@@ -26,35 +26,46 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
 from deckbuilder.files import InputFileError, read_regular
-from deckbuilder.ledger.codec import (
-    EARLIEST,
-    FLAGS,
-    FORMAT,
-    KINDS,
-    MAGIC,
-    NUMBER,
-    RECOVER,
-    check_time,
-    latest_time,
-    parse_number,
-    unescape,
+from deckbuilder.ledger.records import (
+    CHANGE_KINDS,
+    VERSION_RE,
+    CardEntry,
+    Change,
+    Ledger,
+    NoteTypeEntry,
+    Rename,
+    version_key,
 )
-from deckbuilder.ledger.records import CardEntry, Change, Ledger, NoteTypeEntry, Rename, former_ids
-from deckbuilder.ledger.release import CHANGE_KINDS, VERSION_RE
-from deckbuilder.ledger.write import lines
 
-__all__ = ["EARLIEST", "RECOVER", "CardEntry", "Change", "Ledger", "NoteTypeEntry", "Rename",
-           "check_time", "former_ids", "latest_time", "lines", "read"]
-
+FORMAT = 2
+MAGIC = "build-deck ledger"
+# No deck was built before this: a time earlier than this, or later than the clock by more than
+# a day, was not written by a build (a millisecond time, a clock set to 2100, a hand edit).
+EARLIEST = 946_684_800  # 2000-01-01T00:00:00Z
+CLOCK_SKEW = 86_400
+KINDS = ("basic", "cloze")
+FLAGS = ("retired",)
+RECOVER = ("restore it from version control (git checkout -- cards.lock), or rebuild it from "
+           "the package you last released: build-deck ledger --from RELEASED.apkg")
+_ESCAPE = re.compile(r"[\\|\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_UNESCAPE = re.compile(r"\\u([0-9a-f]{4})")
+_NUMBER = re.compile(r"(0|[1-9][0-9]{0,18})")
+HEADER = (
+    "# build-deck ledger: written by every build; commit it with your cards.\n"
+    "# It records what the last build put in the package so the next one can tell what\n"
+    "# changed. Do not edit it by hand: a changed line fails the check on the last line.\n"
+)
 MAX_LEDGER = 256 << 20  # a 100 000-card ledger is 6 MB
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})( |$)")
 
 
-def read(path: Path, latest: int | None = None) -> Ledger:
+def read_ledger(path: Path, latest: int | None = None) -> Ledger:
     """Read a ledger; a missing file is an empty ledger marked missing. Raises DeckError."""
     problems = Problems()
     file = display_path(Path(path))
@@ -99,7 +110,7 @@ def _read_records(text: str, records: list[tuple[int, str]], file: str, problems
     number, first = records[0]
     version = first.split("\t")[1:]
     if version != [str(FORMAT)]:
-        if len(version) == 1 and NUMBER.fullmatch(version[0]) and int(version[0]) > FORMAT:
+        if len(version) == 1 and _NUMBER.fullmatch(version[0]) and int(version[0]) > FORMAT:
             problems.add(file, number, 1, message=f"written in ledger format {version[0]} by a "
                          f"newer build-deck, which this one (format {FORMAT}) cannot read; "
                          "upgrade build-deck")
@@ -131,33 +142,33 @@ def _read_records(text: str, records: list[tuple[int, str]], file: str, problems
 def _record(ledger: Ledger, parts: list[str], number: int) -> None:
     kind, fields = parts[0], parts[1:]
     if kind == "deck" and len(fields) == 3:
-        ledger.deck_id, ledger.created = parse_number(fields[0]), parse_number(fields[1])
-        ledger.deck_name = unescape(fields[2])
+        ledger.deck_id, ledger.created = _number(fields[0]), _number(fields[1])
+        ledger.deck_name = _unescape(fields[2])
     elif kind == "package" and len(fields) == 1 and re.fullmatch(r"[0-9a-f]{64}", fields[0]):
         ledger.package = fields[0]
     elif kind == "notetype" and len(fields) == 6:
-        entry = NoteTypeEntry(parse_number(fields[0]), fields[1], parse_number(fields[2]),
-                              unescape(fields[3]), tuple(map(unescape, fields[4].split("|"))),
-                              tuple(map(unescape, fields[5].split("|"))))
+        entry = NoteTypeEntry(_number(fields[0]), fields[1], _number(fields[2]),
+                              _unescape(fields[3]), tuple(map(_unescape, fields[4].split("|"))),
+                              tuple(map(_unescape, fields[5].split("|"))))
         ledger.note_types[entry.id] = entry
     elif kind == "media" and len(fields) == 2:
-        ledger.media[unescape(fields[0])] = unescape(fields[1])
+        ledger.media[_unescape(fields[0])] = _unescape(fields[1])
     elif kind == "card" and len(fields) >= 4 and fields[3] in KINDS:
         flags = fields[4:]
         if any(flag not in FLAGS for flag in flags):
             raise ValueError(f"unknown flag in {flags}")
-        ledger.cards[unescape(fields[0])] = CardEntry(fields[1], parse_number(fields[2]),
+        ledger.cards[_unescape(fields[0])] = CardEntry(fields[1], _number(fields[2]),
                                                       "retired" in flags, fields[3], number)
     elif kind == "release" and len(fields) == 2 and VERSION_RE.match(fields[0]):
-        ledger.releases[fields[0]] = parse_number(fields[1])
+        ledger.releases[fields[0]] = _number(fields[1])
     elif (kind == "change" and len(fields) in (3, 4) and VERSION_RE.match(fields[0])
           and fields[2] in CHANGE_KINDS):
-        change = Change(fields[0], unescape(fields[1]), fields[2],
-                        unescape(fields[3]) if len(fields) == 4 else "")
+        change = Change(fields[0], _unescape(fields[1]), fields[2],
+                        _unescape(fields[3]) if len(fields) == 4 else "")
         ledger.changes[change.version, change.card_id] = change
     elif kind == "rename" and len(fields) == 3 and (not fields[2] or VERSION_RE.match(fields[2])):
-        old = unescape(fields[0])
-        ledger.renames[old] = Rename(old, unescape(fields[1]), fields[2])
+        old = _unescape(fields[0])
+        ledger.renames[old] = Rename(old, _unescape(fields[1]), fields[2])
     else:
         raise ValueError(kind)
 
@@ -170,15 +181,15 @@ def _read_format_1(records: list[tuple[int, str]], file: str, problems: Problems
         try:
             kind = parts[0]
             if kind == "deck":
-                ledger.deck_id, ledger.created = parse_number(parts[1]), parse_number(parts[2])
+                ledger.deck_id, ledger.created = _number(parts[1]), _number(parts[2])
                 ledger.deck_name = parts[3]
             elif kind == "card":
                 flags = parts[4:]
                 ledger.cards[parts[1]] = CardEntry(
-                    parts[2], parse_number(parts[3]), "retired" in flags,
+                    parts[2], _number(parts[3]), "retired" in flags,
                     next((f for f in flags if f in KINDS), None), number)
             elif kind == "notetype":
-                entry = NoteTypeEntry(parse_number(parts[1]), parts[2], parse_number(parts[3]),
+                entry = NoteTypeEntry(_number(parts[1]), parts[2], _number(parts[3]),
                                       parts[4], tuple(parts[5].split("|")),
                                       tuple(parts[6].split("|")))
                 ledger.note_types[entry.id] = entry
@@ -204,3 +215,83 @@ def _check_times(ledger: Ledger, file: str, latest: int, problems: Problems) -> 
                          message=f"{wrong}. The ledger cannot be trusted; {RECOVER}")
             if len(problems.found) >= 5:
                 break
+
+
+def ledger_lines(ledger: Ledger) -> Iterator[str]:
+    """The ledger's text line by line, to write a large one without holding it all."""
+    digest = hashlib.sha256()
+    count = 0
+
+    def record(*fields: object) -> str:
+        nonlocal count
+        count += 1
+        line = "\t".join(map(str, fields)) + "\n"
+        digest.update(line.encode("utf-8"))
+        return line
+
+    digest.update(HEADER.encode("utf-8"))
+    yield HEADER
+    yield record(MAGIC, FORMAT)
+    yield record("deck", ledger.deck_id, ledger.created, _escape(ledger.deck_name))
+    if ledger.package:
+        yield record("package", ledger.package)
+    for entry in sorted(ledger.note_types.values(), key=lambda e: e.id):
+        yield record("notetype", entry.id, entry.digest, entry.mod, _escape(entry.name),
+                     _escape_list(entry.fields), _escape_list(entry.templates))
+    for name, package_name in sorted(ledger.media.items()):
+        yield record("media", _escape(name), _escape(package_name))
+    for card_id in sorted(ledger.cards):
+        card = ledger.cards[card_id]
+        flags = ("retired",) if card.retired else ()
+        yield record("card", _escape(card_id), card.digest, card.mod, card.kind, *flags)
+    for version in sorted(ledger.releases, key=version_key):
+        yield record("release", version, ledger.releases[version])
+    for change in sorted(ledger.changes.values(),
+                         key=lambda c: (version_key(c.version), c.card_id)):
+        reason = (_escape(change.reason),) if change.reason else ()
+        yield record("change", change.version, _escape(change.card_id), change.kind, *reason)
+    for rename in sorted(ledger.renames.values(), key=lambda r: r.old):
+        yield record("rename", _escape(rename.old), _escape(rename.new), rename.version)
+    yield f"end\t{count}\t{digest.hexdigest()}\n"
+
+
+def _escape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    rest = _UNESCAPE.sub("", text)
+    if "\\" in rest:
+        raise ValueError("a backslash that is no escape")
+    return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _escape_list(items: tuple[str, ...]) -> str:
+    return "|".join(_escape(item) for item in items)
+
+
+def latest_time() -> int:
+    """The latest time a build may stamp: the clock, and a day's grace for skewed clocks."""
+    return int(time.time()) + CLOCK_SKEW
+
+
+def check_time(value: int, what: str, latest: int) -> str | None:
+    """What is wrong with a time a note or deck would carry into Anki, or None."""
+    if value < EARLIEST:
+        return f"{what} {value} is before 2000, earlier than any build"
+    if value > latest:
+        day = (time.strftime("%Y-%m-%d", time.gmtime(value)) if value <= 253402300799
+               else "after 9999")
+        hint = " (a time in milliseconds?)" if value > 10**11 else ""
+        return (f"{what} {value} ({day}) is in the future{hint}: a note stamped with it would "
+                "overwrite learners' own edits on every later import")
+    return None
+
+
+def _number(text: str) -> int:
+    if not _NUMBER.fullmatch(text):  # ASCII digits only: int() also takes '١' and '1_0'
+        raise ValueError(text)
+    return int(text)
+

@@ -1,4 +1,5 @@
-"""The ledger (cards.lock): what the last build wrote, so the next one knows what changed.
+"""Planning a build against the last one: what a re-import of the new package will do, and
+the ledger that goes with it.
 
 Anki updates a note on re-import only when the package's note is newer than its own copy. So a
 note keeps its old modification time until its content changes, and then gets a strictly later
@@ -10,53 +11,18 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
-from deckbuilder.ledger.history import History, check_version, record_renames, release_note
-from deckbuilder.ledger.lockfile import (
-    EARLIEST,
-    CardEntry,
-    Change,
-    Ledger,
-    NoteTypeEntry,
-    Rename,
-    check_time,
-    latest_time,
-    lines,
-    read,
+from deckbuilder.ledger.history import (
+    History,
+    Recording,
+    check_version,
+    record_renames,
+    release_note,
 )
-from deckbuilder.notes import Note, NoteType
-from deckbuilder.paths import DECK_FILE
-from deckbuilder.source import Deck, MediaFile
-
-
-@dataclass
-class Plan:
-    """What a re-import of the new package will do, and the ledger that goes with it.
-
-    `notes` are the notes to write: those given, with the tags and identity the ledger adds
-    (a correction tag, a former id's guid).
-    """
-
-    ledger: Ledger
-    notes: list[Note] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)
-    corrected: list[str] = field(default_factory=list)  # newly corrected in this build
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new) in this build
-    new_note_types: list[NoteType] = field(default_factory=list)
-    replaced_note_types: list[str] = field(default_factory=list)
-    previous_package: str = ""  # the sha256 of the package the old ledger was written with
-
-    def note_mod(self, note: Note) -> int:
-        return self.ledger.cards[note.card_id].mod
-
-    def note_type_mod(self, note_type: NoteType) -> int:
-        return self.ledger.note_types[note_type.id].mod
+from deckbuilder.ledger.lockfile import EARLIEST, check_time, latest_time
+from deckbuilder.ledger.records import CardEntry, Ledger, NoteTypeEntry, Plan, Shipment
 
 
 def build_time() -> int:
@@ -82,26 +48,25 @@ def _next_mod(previous: int | None, now: int) -> int:
     return now if previous is None else max(now, previous + 1)
 
 
-def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
-         media: dict[str, MediaFile], old: Ledger, ledger_path: Path, now: int) -> Plan:
+def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> Plan:
     """Compare this build with the last one; raise DeckError for changes Anki cannot take."""
+    deck, notes, note_types = shipment.deck, shipment.notes, shipment.note_types
     problems = Problems()
     file = display_path(ledger_path)
-    deck_file = display_path(deck.cards_dir / DECK_FILE)
     if old.deck_id and old.deck_id != deck.id:
-        problems.add(deck_file, *deck.marks.get("id", (0, 0)), None,
+        problems.add(deck.file, *deck.mark("id"), None,
                      f"the deck id was {old.deck_id} in the last build (ledger {file}, deck "
                      f"'{old.deck_name}'); it is permanent, because every note's identity is "
                      "made from it and Anki would add the whole deck again beside the old one. "
                      "Put the old id back; or, if that ledger is another deck's, use this "
                      "deck's own (--ledger)")
     elif old.deck_name and old.deck_name != deck.name:
-        problems.add(deck_file, *deck.marks.get("name", (0, 0)), None,
+        problems.add(deck.file, *deck.mark("name"), None,
                      f"the deck name was '{old.deck_name}' in the last build; it is fixed once "
                      "released, because Anki matches decks by name and would split the deck "
                      "in two. Put the old name back")
-    version = deck.version or ""
-    check_version(version, old, deck, deck_file, problems)
+    version = deck.version
+    check_version(deck, old, problems)
     new = Ledger(deck.id, deck.name, old.created or now, releases=dict(old.releases),
                  changes=dict(old.changes), renames=dict(old.renames))
     if version and version not in new.releases:
@@ -130,7 +95,8 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
     result.replaced_note_types = [e.name for i, e in sorted(old.note_types.items())
                                   if i not in current_ids]
 
-    previous = record_renames(deck, notes, old, new, version, file, problems, result)
+    rec = Recording(old, new, version, file, problems, result)
+    previous = record_renames(rec, notes)
     history = History(new.renamed_from(), old.corrections_by_card(), not old.cards)
     for note in notes:
         card_id = note.card_id
@@ -142,7 +108,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                          "Anki cannot change a note's kind on import and would keep the old "
                          "one. Keep this card as it was with 'retired: true', and write the new "
                          "version as a new card with a new id")
-        note = release_note(deck, note, last, history, new, version, file, problems, result)
+        note = release_note(rec, history, note, last)
         digest = note.digest()
         if last is None:
             result.added.append(card_id)
@@ -167,10 +133,7 @@ def plan(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
                      "package would not remove it from learners' collections; keep the card and "
                      "add 'retired: true' so learners can find and suspend it, or give the card "
                      "that replaces it 'was: " + card_id + "' if it is the same fact renamed")
-    new.media = {name: m.package_name for name, m in media.items()}
+    new.media = dict(shipment.media)
     problems.raise_if_any()
     return result
 
-
-__all__ = ["CardEntry", "Change", "Ledger", "NoteTypeEntry", "Plan", "Rename", "build_time",
-           "lines", "plan", "read"]

@@ -1,10 +1,52 @@
-"""The ledger in memory: what cards.lock records (the file's format is in ledgerfile.py)."""
+"""The ledger in memory: what cards.lock records (its format is in lockfile.py), the releases it
+records changes under, what a build hands the ledger (Shipment) and what it gets back (Plan)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from deckbuilder.ledger.release import CORRECTED
+from deckbuilder.notes import Note, NoteType
+
+# What a release does to a card; the ledger records one per card and release.
+NEW, CORRECTED, REWORDED, RETIRED = "new", "corrected", "reworded", "retired"
+CHANGE_KINDS = (NEW, CORRECTED, REWORDED, RETIRED)
+VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A version as numbers, to compare releases (1.10.0 comes after 1.9.0)."""
+    return tuple(int(part) for part in version.split(".")) if version else ()
+
+
+def correction_tag(version: str) -> str:
+    """The tag on the notes a release corrects, so learners can find them in Anki."""
+    return f"build-deck::corrected::v{version}"
+
+
+@dataclass(frozen=True)
+class DeckFacts:
+    """The deck as the ledger needs to know it, made by the build from deck.yaml."""
+
+    id: int
+    name: str
+    version: str  # "" when deck.yaml gives none
+    file: str  # deck.yaml, as messages name it
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # "id"... -> line, col
+
+    def mark(self, key: str) -> tuple[int, int]:
+        """Where deck.yaml gives a key ('id', 'name' or 'version'), for a message."""
+        return self.marks.get(key, (0, 0))
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """What a build puts in the package, which the ledger plans from."""
+
+    deck: DeckFacts
+    notes: list[Note]
+    note_types: tuple[NoteType, ...]
+    media: dict[str, str]  # name in the cards -> name in the package
 
 
 @dataclass(slots=True)
@@ -85,3 +127,30 @@ def former_ids(card_id: str, renamed_from: dict[str, str]) -> list[str]:
         card_id = renamed_from[card_id]
         found.append(card_id)
     return found
+
+
+@dataclass
+class Plan:
+    """What a re-import of the new package will do, and the ledger that goes with it.
+
+    `notes` are the notes to write: those given, with the tags and identity the ledger adds
+    (a correction tag, a former id's guid).
+    """
+
+    ledger: Ledger
+    notes: list[Note] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)  # newly corrected in this build
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new) in this build
+    new_note_types: list[NoteType] = field(default_factory=list)
+    replaced_note_types: list[str] = field(default_factory=list)
+    previous_package: str = ""  # the sha256 of the package the old ledger was written with
+
+    def note_mod(self, note: Note) -> int:
+        return self.ledger.cards[note.card_id].mod
+
+    def note_type_mod(self, note_type: NoteType) -> int:
+        return self.ledger.note_types[note_type.id].mod

@@ -26,6 +26,9 @@ class Note:
     correction: str | None = None  # the author's reason, if this release's change corrects a fact
     was: str | None = None  # the id the card had before a rename, as the author wrote it
     origin: str | None = None  # the id the note's identity comes from, when renamed (the ledger's)
+    file: str = ""  # where the card is written, for messages (the cards are let go early)
+    line: int = 0
+    col: int = 0
 
     @property
     def guid(self) -> str:
@@ -116,6 +119,7 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
         notes.append(Note(card.id, deck.id, note_type, fields, tags,
-                          sort_field, card_ords, card.retired, card.correction, card.was))
+                          sort_field, card_ords, card.retired, card.correction, card.was,
+                          file=card.file, line=card.line, col=card.col))
     problems.raise_if_any()
     return notes

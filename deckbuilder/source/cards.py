@@ -167,7 +167,8 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     if not deck_path.is_file():
         problems.add(display_path(deck_path), message="missing: it names the deck and its "
                      "sources (see README: 'cards/deck.yaml')")
-    name, deck_id, description, sources, marks, version = read_deck_file(deck_path, problems)
+    settings = read_deck_file(deck_path, problems)
+    sources, marks = settings.sources, settings.marks
     cards: list[Card] = []
     context = _Context(sources, media_dir)
     deck_file = display_path(deck_path)
@@ -177,7 +178,7 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
             if wrong:
                 problems.add(deck_file, *marks.get(f"source:{source.key}", (0, 0)),
                              message=f"source '{source.key}': {wrong}")
-    if image_sources(description):
+    if image_sources(settings.description):
         problems.add(deck_file, *marks.get("description", (0, 0)), message="the deck "
                      "description cannot show images (Anki keeps no media for it); remove the "
                      "![...](...) image")
@@ -198,7 +199,5 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         problems.add(display_path(cards_dir), message="no cards found: add a *.yaml file with "
                      "a 'cards:' list")
     problems.raise_if_any()
-    card_marks = {c.id: (c.file, c.line, c.col) for c in cards
-                  if c.was is not None or c.correction is not None}
-    return Deck(name, deck_id, description, sources, cards, cards_dir, media_dir,
-                context.media, marks, version, card_marks)
+    return Deck(settings.name, settings.id, settings.description, sources, cards, cards_dir,
+                media_dir, context.media, marks, settings.version)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
@@ -38,18 +39,29 @@ def read_yaml(path: Path, problems: Problems) -> object:
         return None
 
 
-def read_deck_file(path: Path, problems: Problems
-                    ) -> tuple[str, int, str, dict[str, Source], dict[str, tuple[int, int]],
-                               str | None]:
+@dataclass(frozen=True)
+class DeckSettings:
+    """What deck.yaml says, and where; empty where it could not be read (a problem says why)."""
+
+    name: str = ""
+    id: int = 0
+    description: str = ""
+    sources: dict[str, Source] = field(default_factory=dict)
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> line, col
+    version: str | None = None
+
+
+def read_deck_file(path: Path, problems: Problems) -> DeckSettings:
+    """Read deck.yaml, adding every problem found to problems."""
     file = display_path(path)
     data = read_yaml(path, problems)
     if data is None:
         if path.exists() and not problems.found:
             problems.add(file, 1, message="the file is empty; it needs at least 'name' and 'id'")
-        return "", 0, "", {}, {}, None
+        return DeckSettings()
     if not isinstance(data, yamlfile.Mapping):
         problems.add(file, 1, message=f"must be a mapping of deck settings, not {type_name(data)}")
-        return "", 0, "", {}, {}, None
+        return DeckSettings()
     check_keys(data, DECK_KEYS, problems, file, where=" in deck.yaml")
     for key in ("name", "id"):
         if key not in data:
@@ -88,4 +100,4 @@ def read_deck_file(path: Path, problems: Problems
     marks = {key: data.mark(key) for key in ("name", "id", "description", "version")}
     if isinstance(raw_sources, yamlfile.Mapping):
         marks.update({f"source:{key}": raw_sources.mark(key) for key in raw_sources})
-    return name.strip(), deck_id, description, sources, marks, version
+    return DeckSettings(name.strip(), deck_id, description, sources, marks, version)

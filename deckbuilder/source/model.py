@@ -52,6 +52,3 @@ class Deck:
     media: dict[str, Path] = field(default_factory=dict)  # name in a card -> file on disk
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # deck.yaml key -> line, col
     version: str | None = None  # the release being built (major.minor.patch)
-    # Where the cards with 'was' or 'correction' are written, for the ledger's messages (the
-    # cards themselves are let go before the ledger is read).
-    card_marks: dict[str, tuple[str, int, int]] = field(default_factory=dict)
