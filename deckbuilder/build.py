@@ -20,6 +20,7 @@ from deckbuilder.ledger import (
     Plan,
     Shipment,
     build_time,
+    description_html,
     ledger_lines,
     make_plan,
     read_ledger,
@@ -148,7 +149,10 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
                            "replaced); both are written anew now.")
         progress(f"Writing {display_path(output)}")
         plan = prepared.plan
-        with collection_file(prepared.deck, prepared.notes, note_types, plan) as collection:
+        release_notes = (description_html(plan.ledger, prepared.notes, prepared.deck.version)
+                         if prepared.deck.version else "")
+        with collection_file(prepared.deck, prepared.notes, note_types, plan,
+                             release_notes) as collection:
             package = Staged(output, package_writer(collection, prepared.media))
         try:
             plan.ledger.package = package.sha256()

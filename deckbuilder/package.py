@@ -17,9 +17,8 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
-from deckbuilder.ledger import Plan, description_html
 from deckbuilder.notes import Note, NoteType
 from deckbuilder.render import markdown
 from deckbuilder.source import Deck, MediaFile
@@ -39,18 +38,29 @@ def _genanki_model(note_type: NoteType):
     )
 
 
+class Times(Protocol):
+    """The times the package is written with: the ledger's plan gives them."""
+
+    @property
+    def created(self) -> int: ...
+
+    def note_mod(self, note: Note) -> int: ...
+
+    def note_type_mod(self, note_type: NoteType) -> int: ...
+
+
 @contextlib.contextmanager
 def collection_file(deck: Deck, notes: list[Note], note_types: tuple[NoteType, ...],
-                    plan: Plan) -> Iterator[BinaryIO]:
-    """The package's collection.anki2, as a file open for reading (gone once closed)."""
+                    plan: Times, release_notes: str = "") -> Iterator[BinaryIO]:
+    """The package's collection.anki2, as a file open for reading (gone once closed).
+
+    release_notes: HTML ending the deck's description (the version and what changed)."""
     import genanki
 
     description = markdown(deck.description) if deck.description else ""
-    if deck.version:
-        # Anki replaces a deck's description whenever an import brings a non-empty one (measured
-        # in tests/test_release.py), so this is where learners see the version and what changed.
-        notes_html = description_html(plan.ledger, notes, deck.version)
-        description += notes_html
+    # Anki replaces a deck's description whenever an import brings a non-empty one (measured
+    # in tests/test_release.py), so this is where learners see the version and what changed.
+    description += release_notes
     anki_deck = genanki.Deck(deck.id, deck.name, description)
     for note_type in note_types:
         anki_deck.add_model(_genanki_model(note_type))
@@ -76,15 +86,15 @@ def collection_file(deck: Deck, notes: list[Note], note_types: tuple[NoteType, .
 
 
 def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
-                     note_types: tuple[NoteType, ...], plan: Plan) -> None:
+                     note_types: tuple[NoteType, ...], plan: Times) -> None:
     import genanki
 
     # genanki writes the schema, the deck and the note types; the notes and cards go in with
     # one executemany each, with each note's own time from the ledger (genanki's one insert
     # per note and card was most of a large build's time).
-    genanki.Package(anki_deck).write_to_db(cursor, plan.ledger.created, iter(()))
+    genanki.Package(anki_deck).write_to_db(cursor, plan.created, iter(()))
     # Ids only need to be stable between builds: Anki matches notes by guid on import.
-    first_id = plan.ledger.created * 1000
+    first_id = plan.created * 1000
     cursor.executemany(
         "INSERT INTO notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?)", (

@@ -8,6 +8,9 @@ from pathlib import Path
 
 DECK_FILE = "deck.yaml"
 LEDGER_NAME = "cards.lock"
+# How to get a ledger back, in every message that refuses one.
+RECOVER = ("restore it from version control (git checkout -- cards.lock), or rebuild it from "
+           "the package you last released: build-deck ledger --from RELEASED.apkg")
 
 
 def slug(name: str) -> str:

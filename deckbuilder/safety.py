@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
-from deckbuilder.ledger import RECOVER
+from deckbuilder.paths import RECOVER
 
 
 def _git_commit_with(path: Path) -> str | None:

@@ -15,7 +15,6 @@ from deckbuilder.ledger.changelog import (
 )
 from deckbuilder.ledger.lockfile import (
     EARLIEST,
-    RECOVER,
     check_time,
     latest_time,
     ledger_lines,
@@ -37,7 +36,7 @@ from deckbuilder.ledger.records import (
     version_key,
 )
 
-__all__ = ["CORRECTED", "EARLIEST", "RECOVER", "VERSION_RE", "CardEntry", "Change", "DeckFacts",
+__all__ = ["CORRECTED", "EARLIEST", "VERSION_RE", "CardEntry", "Change", "DeckFacts",
            "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "build_time",
            "changelog_markdown", "check_time", "correction_tag", "description_html", "git_dates",
            "latest_time", "ledger_lines", "make_plan", "read_ledger", "releases", "version_key"]

@@ -42,6 +42,7 @@ from deckbuilder.ledger.records import (
     Rename,
     version_key,
 )
+from deckbuilder.paths import RECOVER
 
 FORMAT = 2
 MAGIC = "build-deck ledger"
@@ -51,8 +52,6 @@ EARLIEST = 946_684_800  # 2000-01-01T00:00:00Z
 CLOCK_SKEW = 86_400
 KINDS = ("basic", "cloze")
 FLAGS = ("retired",)
-RECOVER = ("restore it from version control (git checkout -- cards.lock), or rebuild it from "
-           "the package you last released: build-deck ledger --from RELEASED.apkg")
 _ESCAPE = re.compile(r"[\\|\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _UNESCAPE = re.compile(r"\\u([0-9a-f]{4})")
 _NUMBER = re.compile(r"(0|[1-9][0-9]{0,18})")

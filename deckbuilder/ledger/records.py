@@ -149,6 +149,10 @@ class Plan:
     replaced_note_types: list[str] = field(default_factory=list)
     previous_package: str = ""  # the sha256 of the package the old ledger was written with
 
+    @property
+    def created(self) -> int:
+        return self.ledger.created
+
     def note_mod(self, note: Note) -> int:
         return self.ledger.cards[note.card_id].mod
 
