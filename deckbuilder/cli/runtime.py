@@ -1,5 +1,5 @@
 """The command line's run-time edges: progress on a terminal, Ctrl-C, exiting when the output
-stream is gone. Kept apart from build_deck.py so it loads before click does."""
+stream is gone. Kept apart from the commands so it loads before click does."""
 
 from __future__ import annotations
 
