@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deckbuilder import DeckError
-from deckbuilder.ledger.shipped import Shipment, Shipped, merged, read_shipped
+from deckbuilder.ledger.shipped import ShippedNote, Shipped, merged, read_shipped
 from deckbuilder.notes.canonical import canonical, field_hash
 
 
@@ -32,15 +32,15 @@ def test_an_edit_is_a_different_field(ours, edited):
     assert field_hash(ours) != field_hash(edited)
 
 
-def _shipment(stamp: int, front: str = "h1", release: bool = False) -> Shipment:
-    return Shipment(note="g1", card="c1", fields=(("Front", front), ("Back", "h2")),
+def _shipped_note(stamp: int, front: str = "h1", release: bool = False) -> ShippedNote:
+    return ShippedNote(note="g1", card="c1", fields=(("Front", front), ("Back", "h2")),
                     tags=("t",), stamp=stamp, version="1.0.0", commit="abc", release=release)
 
 
 def test_the_record_reads_back_what_it_wrote_and_never_holds_a_line_twice():
     shipped = Shipped()
-    assert shipped.add(_shipment(10)) and not shipped.add(_shipment(10))
-    shipped.add(_shipment(20, front="h3", release=True))
+    assert shipped.add(_shipped_note(10)) and not shipped.add(_shipped_note(10))
+    shipped.add(_shipped_note(20, front="h3", release=True))
     again = read_shipped(shipped.text(), "cards.shipped")
     assert again.shipments == shipped.shipments
     assert again.values("g1", "Front") == {"h1", "h3"}
@@ -50,15 +50,15 @@ def test_the_record_reads_back_what_it_wrote_and_never_holds_a_line_twice():
 
 def test_a_union_is_a_superset_of_both_sides():
     left, right = Shipped(), Shipped()
-    left.add(_shipment(10))
-    right.add(_shipment(20))
+    left.add(_shipped_note(10))
+    right.add(_shipped_note(20))
     both = merged([left, right])
     assert not left.missing_from(both) and not right.missing_from(both)
-    assert left.missing_from(right) == [_shipment(10)]
+    assert left.missing_from(right) == [_shipped_note(10)]
 
 
 def test_a_bad_line_or_a_conflict_marker_names_its_line():
-    text = _shipment(1).line() + "\n<<<<<<< ours\n{not json\n"
+    text = _shipped_note(1).line() + "\n<<<<<<< ours\n{not json\n"
     with pytest.raises(DeckError) as error:
         read_shipped(text, "cards.shipped")
     assert [(p.line, "merge" in p.message) for p in error.value.problems] == [(2, True), (3, False)]

@@ -20,7 +20,7 @@ HEADER = "# build-deck shipped: one note a line, appended by every build; never 
 
 
 @dataclass(frozen=True, slots=True)
-class Shipment:
+class ShippedNote:
     """One note as one build shipped it."""
 
     note: str  # guid
@@ -48,11 +48,11 @@ class Shipment:
 class Shipped:
     """Every shipment, in the order recorded, with the questions install and the ledger ask."""
 
-    shipments: list[Shipment] = field(default_factory=list)
+    shipments: list[ShippedNote] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set, repr=False)
-    _by_note: dict[str, list[Shipment]] = field(default_factory=dict, repr=False)
+    _by_note: dict[str, list[ShippedNote]] = field(default_factory=dict, repr=False)
 
-    def add(self, shipment: Shipment) -> bool:
+    def add(self, shipment: ShippedNote) -> bool:
         """Record a shipment; False if exactly this one is recorded already."""
         line = shipment.line()
         if line in self._seen:
@@ -65,7 +65,7 @@ class Shipped:
     def notes(self) -> set[str]:
         return set(self._by_note)
 
-    def of(self, note: str) -> list[Shipment]:
+    def of(self, note: str) -> list[ShippedNote]:
         return self._by_note.get(note, [])
 
     def values(self, note: str, field_name: str) -> set[str]:
@@ -79,11 +79,11 @@ class Shipped:
         """Every tag a build of ours ever put on this note."""
         return {tag for s in self.of(note) for tag in s.tags}
 
-    def releases(self, note: str) -> list[Shipment]:
+    def releases(self, note: str) -> list[ShippedNote]:
         """The note as each release shipped it, oldest release first."""
         return [s for s in self.of(note) if s.release]
 
-    def missing_from(self, other: Shipped) -> list[Shipment]:
+    def missing_from(self, other: Shipped) -> list[ShippedNote]:
         """Our shipments that other lacks (empty when other is a superset of us)."""
         return [s for s in self.shipments if s.line() not in other._seen]
 
@@ -104,7 +104,7 @@ def read_shipped(text: str, file: str) -> Shipped:
                          "taking both sides' lines (remove the markers, keep every line)")
             continue
         try:
-            shipped.add(_shipment(json.loads(line)))
+            shipped.add(_shipped_note(json.loads(line)))
         except (ValueError, TypeError, KeyError) as error:
             problems.add(file, number, 1, None, f"not a shipment record ({error}); restore "
                          "the file from git: it is only ever appended to")
@@ -112,7 +112,7 @@ def read_shipped(text: str, file: str) -> Shipped:
     return shipped
 
 
-def _shipment(data: dict) -> Shipment:
+def _shipped_note(data: dict) -> ShippedNote:
     fields = data["fields"]
     if not isinstance(fields, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
@@ -123,7 +123,7 @@ def _shipment(data: dict) -> Shipment:
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ValueError("tags must be a list of text")
-    return Shipment(note=str(data["note"]), card=str(data["card"]), fields=tuple(fields.items()),
+    return ShippedNote(note=str(data["note"]), card=str(data["card"]), fields=tuple(fields.items()),
                     tags=tuple(tags), stamp=stamp, version=data.get("version"),
                     commit=data.get("commit"), release=bool(data.get("release", False)))
 
