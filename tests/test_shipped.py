@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from deckbuilder import DeckError
-from deckbuilder.ledger.shipped import ShippedNote, Shipped, merged, read_shipped
-from deckbuilder.notes.canonical import canonical, field_hash
+from deckbuilder.ledger import Shipped, ShippedNote, merged, read_shipped
+from deckbuilder.notes import canonical, field_hash
 
 
 @pytest.mark.parametrize("ours,as_anki_saves_it", [

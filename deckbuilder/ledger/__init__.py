@@ -4,6 +4,7 @@ The ledger records what the last build shipped (each note's digest and time, not
 releases, renames and corrections), so the next build plans a package that a re-import applies
 without losing learners' progress. It plans from notes and what the build ships (a Shipment),
 never from the author's files; its changelog tells learners and authors what each release did.
+Its memory is the record of what we shipped (shipped.py): append-only, every value ever shipped.
 """
 
 from deckbuilder.ledger.changelog import (
@@ -35,8 +36,10 @@ from deckbuilder.ledger.records import (
     correction_tag,
     version_key,
 )
+from deckbuilder.ledger.shipped import Shipped, ShippedNote, merged, read_shipped
 
-__all__ = ["CORRECTED", "EARLIEST", "VERSION_RE", "CardEntry", "Change", "DeckFacts",
-           "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "build_time",
-           "changelog_markdown", "check_time", "correction_tag", "description_html", "git_dates",
-           "latest_time", "ledger_lines", "make_plan", "read_ledger", "releases", "version_key"]
+__all__ = ["CORRECTED", "EARLIEST", "VERSION_RE", "CardEntry", "Change", "DeckFacts", "Ledger",
+           "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "Shipped", "ShippedNote",
+           "build_time", "changelog_markdown", "check_time", "correction_tag", "description_html",
+           "git_dates", "latest_time", "ledger_lines", "make_plan", "merged", "read_ledger",
+           "read_shipped", "releases", "version_key"]
