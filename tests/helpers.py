@@ -4,6 +4,7 @@ into a real Anki collection, and reading HTML as a browser would."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import struct
@@ -358,3 +359,36 @@ def chromium(*args: str) -> str:
     return done.stdout
 
 
+
+
+# --- install ----------------------------------------------------------------------------------
+
+def add_shipped_record(package: Path, history: list[tuple[Path, str, bool]]) -> None:
+    """The record of what we shipped, added to package as its zip member: made from the notes
+    of each package in history (oldest first: package, version, whether it was a release).
+
+    Stands in for the record builds write themselves (branch a1-shipped) until that lands."""
+    import sqlite3
+    import zipfile
+
+    from deckbuilder.install import RECORD_MEMBER
+    from deckbuilder.ledger import Shipped, ShippedNote
+    from deckbuilder.notes import field_hash
+
+    record = Shipped()
+    for shipped_package, version, release in history:
+        with zipfile.ZipFile(shipped_package) as zf, tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "c.anki2"
+            db.write_bytes(zf.read("collection.anki2"))
+            conn = sqlite3.connect(db)
+            models = {int(i): [f["name"] for f in m["flds"]] for i, m in json.loads(
+                conn.execute("select models from col").fetchone()[0]).items()}
+            rows = conn.execute("select guid, mid, mod, flds, tags from notes").fetchall()
+            conn.close()
+        for guid, mid, mod, flds, tags in rows:
+            fields = tuple((n, field_hash(v)) for n, v in zip(models[mid], flds.split("\x1f"),
+                                                                  strict=True))
+            record.add(ShippedNote(guid, guid, fields, tuple(tags.split()), mod, version,
+                                   None, release))
+    with zipfile.ZipFile(package, "a") as zf:
+        zf.writestr(RECORD_MEMBER, record.text())
