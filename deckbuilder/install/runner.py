@@ -6,6 +6,7 @@ The rules themselves are in apply.py, which needs none of this.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 import urllib.parse
@@ -42,6 +43,9 @@ def _refuse(path: Path, message: str) -> DeckError:
 def check_collection(path: Path) -> int:
     """The collection's schema version, read with sqlite3 before the engine opens (and perhaps
     upgrades) it. Raises DeckError for a collection we must not open."""
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        raise _refuse(path, "the collection (or its folder) is read-only; make both writable, "
+                      "then run again. Nothing was written")
     uri = f"file:{urllib.parse.quote(str(path))}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=0)
