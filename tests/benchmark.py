@@ -12,6 +12,11 @@ job on the same cards: PyYAML with libyaml's CSafeLoader, then genanki's Package
 with explicit guids (no validation, no Markdown, no ledger). It prints the median wall time of
 each, their ratio, cards per second and peak memory, then `build-deck --help` against
 `python -c pass`.
+
+Then the install case (`--install` runs only it): today's treaty package installed with
+`build-deck install` into a collection of 50,000 other notes, against Anki's own import of the
+same package into the same collection (each a fresh copy, each a new process that imports
+anki), and the engine's backup alone, which install makes first.
 """
 
 from __future__ import annotations
@@ -231,6 +236,86 @@ def _startup(args, repeat: int, folder: Path) -> tuple[float, float]:
     return help_time, bare
 
 
+OTHER_NOTES = 50_000
+_IMPORT = """
+import sys
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+col = Collection(sys.argv[1])
+col.import_anki_package(ImportAnkiPackageRequest(package_path=sys.argv[2],
+                                                 options=ImportAnkiPackageOptions()))
+col.close(downgrade=False)
+"""
+_BACKUP = """
+import os, sys
+from anki.collection import Collection
+os.makedirs(sys.argv[2], exist_ok=True)
+col = Collection(sys.argv[1])
+col.create_backup(backup_folder=sys.argv[2], force=True, wait_for_completion=True)
+col.close(downgrade=False)
+"""
+
+
+def _big_collection(path: Path, notes: int) -> None:
+    from anki.collection import AddNoteRequest, Collection
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    col = Collection(str(path))
+    basic = col.models.by_name("Basic")
+    deck = col.decks.id("Other studies")
+    assert basic is not None and deck is not None
+    requests = []
+    rng = random.Random(50)
+    for i in range(notes):
+        note = col.new_note(basic)
+        note["Front"] = f"{_sentence(rng, 8)} #{i}"
+        note["Back"] = _sentence(rng, 12)
+        requests.append(AddNoteRequest(note=note, deck_id=deck))
+    col.add_notes(requests)
+    col.close(downgrade=False)
+
+
+def benchmark_install(repeat: int, args, folder: Path) -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers import add_shipped_record
+
+    env = _env(folder)
+    package, ledger = folder / "treaty.apkg", folder / "treaty.lock"
+    shutil.copy(ROOT / "cards.lock", ledger)
+    subprocess.run([*_build_command(args), "build", "--quiet", "--cards", str(ROOT / "cards"),
+                    "--media", str(ROOT / "media"), "--ledger", str(ledger), "-o", str(package)],
+                   check=True, env=env)
+    if not _has_record(package):  # builds that predate the record in the package
+        add_shipped_record(package, [(package, "", True)])
+    template = folder / "template" / "collection.anki2"
+    _big_collection(template, OTHER_NOTES)
+    run = folder / "run" / "collection.anki2"
+
+    def fresh() -> None:
+        shutil.rmtree(run.parent, ignore_errors=True)
+        run.parent.mkdir(parents=True)
+        shutil.copy(template, run)
+
+    anki, _ = _median_run([sys.executable, "-c", _IMPORT, str(run), str(package)], repeat, env,
+                          before=fresh)
+    ours, _ = _median_run([*_build_command(args), "install", str(package), "--collection",
+                           str(run)], repeat, env, before=fresh)
+    with_backup, _ = _median_run([sys.executable, "-c", _BACKUP, str(run), str(run.parent / "b")],
+                                 repeat, env, before=fresh)
+    opened, _ = _median_run([sys.executable, "-c", _BACKUP.replace("col.create_backup", "# "),
+                             str(run), str(run.parent / "b")], repeat, env, before=fresh)
+    backup = max(with_backup - opened, 0.0)  # the backup's own cost: less start, open, close
+    print(f"install into {OTHER_NOTES} other notes: build-deck install {ours:.3f}s, Anki's "
+          f"import {anki:.3f}s, ratio {ours / anki:.2f}x; the backup's own cost {backup:.3f}s, "
+          f"so install without it {(ours - backup) / anki:.2f}x")
+
+
+def _has_record(package: Path) -> bool:
+    import zipfile
+
+    with zipfile.ZipFile(package) as zf:
+        return "build-deck.shipped" in zf.namelist()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=lambda s: [int(n) for n in s.split(",")],
@@ -240,6 +325,7 @@ def main() -> None:
                         help="runs per size below 50k cards; the median counts (default: 5)")
     parser.add_argument("--build-deck", nargs="+", metavar="CMD",
                         help="how to run build-deck (default: python build_deck.py)")
+    parser.add_argument("--install", action="store_true", help="only the install case")
     parser.add_argument("--reference", nargs=3, metavar=("CARDS", "MEDIA", "OUT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -248,6 +334,10 @@ def main() -> None:
         return
 
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    if args.install:
+        with tempfile.TemporaryDirectory(prefix="build-deck-bench-") as tmp:
+            benchmark_install(args.repeat, args, Path(tmp))
+        return
     print(f"{'deck':>8} {'build-deck':>11} {'reference':>10} {'ratio':>6} {'cards/s':>9} "
           f"{'peak MB':>8} {'ref MB':>7}")
     with tempfile.TemporaryDirectory(prefix="build-deck-bench-") as tmp:
@@ -263,8 +353,9 @@ def main() -> None:
             print(f"{label:>8} {ours:>10.3f}s {ref:>9.3f}s {ours / ref:>5.2f}x "
                   f"{row['cards'] / ours:>9.0f} {our_mb:>8.0f} {ref_mb:>7.0f}", flush=True)
         help_time, bare = _startup(args, max(args.repeat, 10), Path(tmp))
-    print(f"build-deck --help: {help_time * 1000:.0f} ms; python -c pass: {bare * 1000:.0f} ms; "
-          f"ratio {help_time / bare:.1f}x")
+        print(f"build-deck --help: {help_time * 1000:.0f} ms; python -c pass: "
+              f"{bare * 1000:.0f} ms; ratio {help_time / bare:.1f}x")
+        benchmark_install(args.repeat, args, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def apply_release(col, package: Package, options: Options = DEFAULT) -> Summary:
     before = state.data(package.version)
     _note_types(col, package, summary)
     _decks(col, package, summary)
-    found = {guid: (nid, mid) for guid, nid, mid in col.db.all("select guid, id, mid from notes")}
+    found = _find(col, [note.guid for note in package.notes])
     for note in package.notes:
         name = package.card_id(note.guid)
         if note.guid not in found:
@@ -119,11 +119,26 @@ def apply_release(col, package: Package, options: Options = DEFAULT) -> Summary:
             continue
         _update(col, package, note, nid, state, options, summary)
     after = state.data(package.version)
-    if after != before or (col.get_config(CONFIG_KEY, None) or {}).get("version") != \
-            package.version:
+    if after != before or installed_version(col) != package.version:
         col.set_config(CONFIG_KEY, after)
         summary.recorded = True
     return summary
+
+
+def installed_version(col) -> str | None:
+    """The version the last install into this collection delivered."""
+    return (col.get_config(CONFIG_KEY, None) or {}).get("version")
+
+
+def _find(col, guids: list[str]) -> dict[str, tuple[int, int]]:
+    """guid -> (note id, note type id) of the notes the collection has of these."""
+    found = {}
+    for start in range(0, len(guids), 500):  # SQLite's limit on parameters is well above
+        chunk = guids[start:start + 500]
+        found.update({guid: (nid, mid) for guid, nid, mid in col.db.all(
+            f"select guid, id, mid from notes where guid in ({','.join('?' * len(chunk))})",
+            *chunk)})
+    return found
 
 
 def _note_types(col, package: Package, summary: Summary) -> None:

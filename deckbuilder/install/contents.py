@@ -9,6 +9,7 @@ import os
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,9 +48,11 @@ class Package:
     media: dict[str, str]  # file name -> zip member
     shipped: Shipped = field(default_factory=Shipped)
 
-    def media_data(self, name: str) -> bytes:
+    def media_files(self, names: list[str]) -> Iterator[tuple[str, bytes]]:
+        """(name, bytes) of these media files, read from the package."""
         with zipfile.ZipFile(self.path) as zf:
-            return zf.read(self.media[name])
+            for name in names:
+                yield name, zf.read(self.media[name])
 
     def card_id(self, guid: str) -> str:
         """The card id a note has in our cards, for messages."""

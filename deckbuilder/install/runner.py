@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckbuilder.errors import DeckError, Problem, display_path
-from deckbuilder.install.apply import DEFAULT, Conflict, Options, Summary, apply_release
+from deckbuilder.install.apply import (
+    DEFAULT,
+    Conflict,
+    Options,
+    Summary,
+    apply_release,
+    installed_version,
+)
 from deckbuilder.install.contents import Package
 from deckbuilder.install.profiles import Target
 
@@ -91,16 +98,18 @@ def install(target: Target, package: Package, options: Options = DEFAULT,
             dry_run: bool = False) -> Installed:
     """Install the package into the target's collection (closed: Anki must not hold it).
 
-    A first pass works out what would change and is rolled back; only if something changes
-    are the media written, the engine's backup made and the changes applied, in one
-    transaction: a failure or a kill leaves the collection as it was.
+    Only if something changes are the media written, the engine's backup made and the
+    changes applied, in one transaction: a failure or a kill leaves the collection as it was.
     """
     check_collection(target.collection)
     col = open_collection(target.collection)
     try:
-        planned = _pass(col, package, options, target, commit=False)[0]
-        if dry_run or not planned.changed:
-            return Installed(planned, dry_run=dry_run)
+        # A version this collection has not had changes it for sure (its record, at least);
+        # otherwise a first pass, rolled back, says whether anything would change.
+        if dry_run or installed_version(col) == package.version:
+            planned = _pass(col, package, options, target, commit=False)[0]
+            if dry_run or not planned.changed:
+                return Installed(planned, dry_run=dry_run)
         _write_media(col, package)
         backup = _backup(col, target)
         summary, report = _pass(col, package, options, target, commit=True)
@@ -133,13 +142,14 @@ def _pass(col, package: Package, options: Options, target: Target,
 
 def _write_media(col, package: Package) -> None:
     # Content-named, so written first and harmless if the install then fails.
-    for name in package.media:
-        if not col.media.have(name):
-            written = col.media.write_data(name, package.media_data(name))
-            if written != name:
-                raise _refuse(package.path, f"media file '{name}' in your collection differs "
-                              "from the package's; nothing was changed in the collection. In "
-                              "Anki: Tools -> Check Media, then run again")
+    folder = Path(col.media.dir())
+    missing = [name for name in package.media if not (folder / name).is_file()]
+    for name, data in package.media_files(missing):
+        written = col.media.write_data(name, data)
+        if written != name:
+            raise _refuse(package.path, f"media file '{name}' in your collection differs "
+                          "from the package's; nothing was changed in the collection. In "
+                          "Anki: Tools -> Check Media, then run again")
 
 
 def _backup(col, target: Target) -> Path | None:
