@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import GOOD_CARDS, MP3, PNG, BuiltDeck, DeckDir, run_build, write_deck
+from helpers import BuiltDeck, DeckDir, run_build, write_deck
 from hypothesis import settings
 
 # CI must not fail on an example no earlier run tried: there, property tests draw the same
@@ -37,8 +37,11 @@ def collection(tmp_path: Path):
 
 @pytest.fixture
 def built(tmp_path: Path) -> BuiltDeck:
-    write_deck(tmp_path, {"good.yaml": GOOD_CARDS}, {"timeline.png": PNG, "name.mp3": MP3})
+    """The test deck built once by the CLI in tmp_path: cards/, media/, dist/deck.apkg and
+    cards.lock."""
+    write_deck(tmp_path)
     result = run_build(tmp_path)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "dist" / "deck.apkg").is_file() and (tmp_path / "cards.lock").is_file()
-    return BuiltDeck(tmp_path)
+    deck = BuiltDeck(tmp_path)
+    assert deck.package.is_file() and deck.ledger.is_file()
+    return deck

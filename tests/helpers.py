@@ -4,6 +4,7 @@ into a real Anki collection, and reading HTML as a browser would."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import struct
@@ -21,17 +22,11 @@ from click.testing import CliRunner
 
 from deckbuilder.cli import cli
 
-# A real, tiny PNG (1x1) and a real, tiny MP3 frame header are enough for Anki's media store.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1e3a40000000049454e44ae426082")
-MP3 = bytes.fromhex("fffb9064") + bytes(413)
-
 DECK_ID = 1234567890
 DECK_YAML = f"""\
 name: Test Treaty Deck
 id: {DECK_ID}
-description: A small deck for tests.
+description: A *small* deck for the tests.
 sources:
   treaty-text:
     title: English text of the treaty
@@ -40,6 +35,8 @@ sources:
     title: "*Brothers in Arms* (1998)"
 """
 
+# The one test deck: a basic card with reverse; a card with notes, two sources, an image and a
+# tag below the file's; a cloze with a hint; a card with audio.
 CARDS_YAML = """\
 tags: [treaty::dates]
 cards:
@@ -53,18 +50,26 @@ cards:
     back: Zhou Enlai and Andrey Vyshinsky
     notes: Stalin and Mao attended.
     sources: [treaty-text, westad]
-    tags: [treaty::people]
+    tags: [treaty::people::signers]
     image: timeline.png
   - id: article-three
-    cloze: "Neither party joins any {{c1::alliance}} directed against the {{c2::other}}."
+    cloze: "Neither party joins any {{c1::alliance}} directed against the {{c2::other::a party}}."
     extra: Article 3.
     sources: [treaty-text]
   - id: chinese-name
     front: The treaty's Chinese name
     back: 中苏友好同盟互助条约
-    audio: name.mp3
+    audio: name.wav
     sources: [treaty-text]
 """
+
+# What the cards above make, for tests that count: 2 + 1 + 2 (c1, c2) + 1 cards.
+CARD_IDS = ("signing-date", "signatories", "article-three", "chinese-name")
+CARD_COUNT = 6
+TAGS = {"signing-date": {"treaty::dates"},
+        "signatories": {"treaty::dates", "treaty::people::signers"},
+        "article-three": {"treaty::dates"}, "chinese-name": {"treaty::dates"}}
+
 
 # One valid card file, beside bad ones: a problem elsewhere must not hide it.
 GOOD = """\
@@ -76,58 +81,6 @@ cards:
 """
 
 
-GOOD_CARDS = """\
-cards:
-  - id: good-one
-    front: What is kept when a build fails?
-    back: The previous package and ledger
-"""
-
-
-# The test deck's variant with media a browser decodes (a 40x24 PNG, a 0.2 s WAV), a cloze hint
-# and a tag hierarchy, for the preview page and verify; written by write_media_deck.
-MEDIA_DECK_YAML = """\
-# yaml-language-server: $schema=../deckbuilder/source/deck.schema.json
-name: Test Deck
-id: 1234567890
-description: A *small* deck for the tests.
-sources:
-  treaty:
-    title: The *Treaty* text
-    url: https://example.org/treaty
-"""
-
-MEDIA_CARDS_YAML = """\
-# yaml-language-server: $schema=../deckbuilder/source/cards.schema.json
-tags: [history]
-cards:
-  - id: signing-date
-    front: When was the treaty signed?
-    back: 14 February 1950
-    reverse: true
-    image: map.png
-    sources: [treaty]
-    tags: [dates]
-
-  - id: signers
-    cloze: "{{c1::Zhou Enlai}} and {{c2::Vyshinsky::Soviet FM}} signed it in {{c3::Moscow}}."
-    extra: Stalin and Mao looked on.
-    audio: chime.wav
-    tags: [people::leaders]
-
-  - id: term-years
-    front: For how many years was the treaty concluded?
-    back: Thirty
-    notes: It lapsed in **1980**.
-"""
-
-# What the cards above make, for tests that count.
-MEDIA_CARD_IDS = ("signing-date", "signers", "term-years")
-MEDIA_CARD_COUNT = 2 + 3 + 1
-MEDIA_TAGS = {"signing-date": {"history", "dates"}, "signers": {"history", "people::leaders"},
-        "term-years": {"history"}}
-
-
 def write_deck(root: Path, files: dict[str, str | bytes] | None = None,
                media: dict[str, bytes] | None = None,
                deck_yaml: str = DECK_YAML) -> tuple[Path, Path]:
@@ -137,7 +90,7 @@ def write_deck(root: Path, files: dict[str, str | bytes] | None = None,
     """
     if files is None:
         files = {"treaty.yaml": CARDS_YAML}
-        media = {"timeline.png": PNG, "name.mp3": MP3, **(media or {})}
+        media = {**deck_media(), **(media or {})}
     cards, media_dir = root / "cards", root / "media"
     cards.mkdir(parents=True, exist_ok=True)
     media_dir.mkdir(exist_ok=True)
@@ -303,21 +256,24 @@ def png_bytes(width: int = 40, height: int = 24,
             + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
 
 
-def write_wav(path: Path, seconds: float = 0.2) -> None:
-    with wave.open(str(path), "wb") as w:
+def wav_bytes(seconds: float = 0.2) -> bytes:
+    """A valid WAV of silence (8 kHz, 8-bit mono)."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(1)
         w.setframerate(8000)
         w.writeframes(bytes([128]) * int(8000 * seconds))
+    return out.getvalue()
 
 
-def write_media_deck(root: Path, cards_yaml: str = MEDIA_CARDS_YAML,
-                     deck_yaml: str = MEDIA_DECK_YAML) -> tuple[Path, Path]:
-    """The media variant of the test deck under root: (cards_dir, media_dir), absolute."""
-    cards_dir, media_dir = write_deck(root, {"facts.yaml": cards_yaml},
-                                      {"map.png": png_bytes()}, deck_yaml)
-    write_wav(media_dir / "chime.wav")
-    return cards_dir, media_dir
+# The test deck's media, real files a browser decodes: a 40x24 PNG, a 0.2 s WAV.
+PNG = png_bytes()
+WAV = wav_bytes()
+
+
+def deck_media() -> dict[str, bytes]:
+    return {"timeline.png": PNG, "name.wav": WAV}
 
 
 def card(body: str, card_id: str = "bad") -> str:
@@ -331,9 +287,18 @@ BASIC = "front: q\nback: a\n"
 
 @dataclass
 class BuiltDeck:
-    """A deck built once, with a snapshot of every file in it to compare after a failed build."""
+    """The test deck built by the CLI (build_args) under root: dist/deck.apkg and cards.lock,
+    with a snapshot of every file to compare after a failed build."""
 
     root: Path
+
+    @property
+    def package(self) -> Path:
+        return self.root / "dist" / "deck.apkg"
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "cards.lock"
 
     def snapshot(self) -> dict[str, bytes]:
         return {str(p.relative_to(self.root)): p.read_bytes()

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import DECK_ID, MP3, PNG, import_package, note_for
+from helpers import DECK_ID, PNG, WAV, import_package, note_for
 
 from deckbuilder.cli import cli
 from deckbuilder.notes.notes import guid_for
@@ -58,7 +58,7 @@ def test_import_into_anki(deck_dir, collection):
     assert "When was the treaty signed?" not in reverse.question()
 
     people = note_for(collection, "signatories")
-    assert sorted(people.tags) == ["treaty::dates", "treaty::people"]
+    assert sorted(people.tags) == ["treaty::dates", "treaty::people::signers"]
     assert "<em>Brothers in Arms</em> (1998)" in people["Source"]
     assert people["Notes"] == "Stalin and Mao attended."
     assert len(people.cards()) == 1
@@ -80,8 +80,8 @@ def test_media_arrive_under_content_hashed_names(deck_dir, collection):
     media = {p.name: p.read_bytes() for p in Path(collection.media.dir()).iterdir()}
     assert len(media) == 2
     (image,) = [n for n in media if n.startswith("timeline-") and n.endswith(".png")]
-    (audio,) = [n for n in media if n.startswith("name-") and n.endswith(".mp3")]
-    assert media[image] == PNG and media[audio] == MP3
+    (audio,) = [n for n in media if n.startswith("name-") and n.endswith(".wav")]
+    assert media[image] == PNG and media[audio] == WAV
     assert note_for(collection, "signatories")["Image"] == f'<img src="{image}" alt="">'
     assert note_for(collection, "chinese-name")["Audio"] == f"[sound:{audio}]"
     assert collection.media.check().missing == [] and collection.media.check().unused == []
@@ -223,11 +223,11 @@ def test_media_names_anki_would_rename_are_made_safe(deck_dir, collection):
 
 
 def test_largest_cloze_number_anki_accepts(deck_dir, collection):
-    deck_dir.edit("treaty.yaml", "{{c2::other}}", "{{c65535::other}}")
+    deck_dir.edit("treaty.yaml", "{{c2::other::", "{{c65535::other::")
     build(deck_dir)
     import_package(collection, deck_dir.output)
     assert sorted(c.ord for c in note_for(collection, "article-three").cards()) == [0, 65534]
-    deck_dir.edit("treaty.yaml", "{{c65535::other}}", "{{c65536::other}}")
+    deck_dir.edit("treaty.yaml", "{{c65535::other::", "{{c65536::other::")
     result = CliRunner().invoke(cli, deck_dir.args())
     assert result.exit_code == 1
     assert "cloze number 65536 is too high" in result.output

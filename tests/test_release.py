@@ -106,7 +106,8 @@ def test_v2_over_v1_flags_the_correction_keeps_the_renamed_note_and_says_what_ch
     assert not log.new and not log.conflicting
     assert collection.note_count() == 4 and collection.card_count() == 6  # no duplicate
     corrected = note_for(collection, "signatories")
-    assert corrected.tags == ["build-deck::corrected::v2.0.0", "treaty::dates", "treaty::people"]
+    assert corrected.tags == ["build-deck::corrected::v2.0.0", "treaty::dates",
+                             "treaty::people::signers"]
     assert "the foreign ministers" in corrected["Back"]
     for other in ("article-three", "signing-date"):
         assert not any(t.startswith("build-deck::") for t in note_for(collection, other).tags)
