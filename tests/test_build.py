@@ -95,12 +95,41 @@ def test_only_referenced_media_go_into_the_package(deck_dir):
     assert "unused" not in names and "timeline-" in names
 
 
+def _guid_of_front(package: Path, front: str) -> str:
+    """The guid of the note whose first field is front, read from the package's own database."""
+    with zipfile.ZipFile(package) as zf, tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "c.anki2"
+        db.write_bytes(zf.read("collection.anki2"))
+        conn = sqlite3.connect(db)
+        rows = conn.execute("SELECT guid, flds FROM notes").fetchall()
+        conn.close()
+    (guid,) = [guid for guid, fields in rows if fields.split("\x1f")[0] == front]
+    return guid
+
+
+# signing-date's guid in deck 1234567890, as every release so far shipped it: were it to change,
+# each learner's next import would add the deck again beside the one they study.
+SIGNING_DATE_GUID = "af9079b94ace9ad9a5b6"
+
+
 def test_guid_depends_on_deck_and_card_id_only(deck_dir, collection):
     build(deck_dir)
+    # Found by its text, not by the guid the builder computes: the two must agree.
+    assert _guid_of_front(deck_dir.output, "When was the treaty signed?") == SIGNING_DATE_GUID
     import_package(collection, deck_dir.output)
-    note = note_for(collection, "signing-date")
-    assert note.guid == guid_for(DECK_ID, "signing-date")
-    assert guid_for(DECK_ID, "signing-date") != guid_for(DECK_ID + 1, "signing-date")
+    (nid,) = collection.find_notes('"Front:When was the treaty signed?"')
+    assert collection.get_note(nid).guid == SIGNING_DATE_GUID
+    # New text, same card id: same guid.
+    deck_dir.edit("treaty.yaml", "front: When was the treaty signed?", "front: When was it signed?")
+    build(deck_dir)
+    assert _guid_of_front(deck_dir.output, "When was it signed?") == SIGNING_DATE_GUID
+    # Another deck, same card id: another guid.
+    deck_dir.edit("deck.yaml", f"id: {DECK_ID}", f"id: {DECK_ID + 1}")
+    deck_dir.ledger.unlink()  # a new deck: neither ledger nor package of the old one
+    deck_dir.output.unlink()
+    build(deck_dir)
+    other = _guid_of_front(deck_dir.output, "When was it signed?")
+    assert other != SIGNING_DATE_GUID and other == guid_for(DECK_ID + 1, "signing-date")
 
 
 def test_sort_field_is_the_question_as_plain_text(deck_dir):
