@@ -1,12 +1,15 @@
-"""Fixtures: the test deck written to tmp_path, and a real Anki collection to import into."""
+"""Fixtures: the test deck written to tmp_path or built there, the treaty deck built, and a real
+Anki collection to import into."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
-from helpers import BuiltDeck, DeckDir, run_build, write_deck
+from click.testing import CliRunner
+from helpers import REPO, BuiltDeck, DeckDir, run_build, write_deck
 from hypothesis import settings
 
 # CI must not fail on an example no earlier run tried: there, property tests draw the same
@@ -45,3 +48,20 @@ def built(tmp_path: Path) -> BuiltDeck:
     deck = BuiltDeck(tmp_path)
     assert deck.package.is_file() and deck.ledger.is_file()
     return deck
+
+
+@pytest.fixture(scope="module")
+def treaty_build(tmp_path_factory) -> Path:
+    """The treaty deck (a copy of cards/, media/ and cards.lock) built; returns the copy's root,
+    with deck.apkg and output.txt, what the build printed."""
+    from deckbuilder.cli import cli
+
+    root = tmp_path_factory.mktemp("real-deck")
+    shutil.copytree(REPO / "cards", root / "cards")
+    shutil.copytree(REPO / "media", root / "media")
+    shutil.copy(REPO / "cards.lock", root / "cards.lock")
+    result = CliRunner().invoke(cli, ["--cards", str(root / "cards"), "--media",
+                                      str(root / "media"), "-o", str(root / "deck.apkg")])
+    assert result.exit_code == 0, result.output
+    (root / "output.txt").write_text(result.output)
+    return root

@@ -4,11 +4,14 @@ into a real Anki collection, and reading HTML as a browser would."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import io
 import os
 import re
 import struct
 import subprocess
+import sys
 import tempfile
 import textwrap
 import wave
@@ -18,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from deckbuilder.cli import cli
@@ -323,3 +327,48 @@ def chromium(*args: str) -> str:
     return done.stdout
 
 
+
+
+# --- the treaty deck: the repository's cards/ and media/, for tests/deck/ ---------------------
+
+REPO = Path(__file__).resolve().parent.parent
+TREATY_CARDS_DIR = REPO / "cards"
+TREATY_MEDIA_DIR = REPO / "media"
+TEXT_FIELDS = ("front", "back", "cloze", "extra", "notes")
+# Maps drawn for places no card asks about yet.
+MAPS_AWAITING_CARDS = {"changchun", "harbin"}
+
+
+def load_yaml(path: Path):
+    with path.open(encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+@functools.cache
+def treaty_cards() -> list[dict]:
+    """Every card, with its file name and its full tag set (file tags + card tags)."""
+    cards = []
+    for path in sorted(TREATY_CARDS_DIR.glob("*.yaml")):
+        if path.name == "deck.yaml":
+            continue
+        data = load_yaml(path)
+        file_tags = data.get("tags", [])
+        for card in data["cards"]:
+            cards.append({**card, "_file": path.name,
+                          "_tags": set(file_tags) | set(card.get("tags", []))})
+    return cards
+
+
+def load_tool(name: str, path: Path):
+    """A script under tools/, imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look the module up while building
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def timeline_tool():
+    return load_tool("timeline", REPO / "tools" / "timeline.py")
