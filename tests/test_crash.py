@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from benchmark import write_synthetic_deck
+from helpers import write_synthetic_deck
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = 20_000
