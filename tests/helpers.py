@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import wave
 import zlib
 from dataclasses import dataclass
@@ -142,6 +143,22 @@ def build_args(root: Path, output: Path | None = None, ledger: Path | None = Non
 
 def run_build(root: Path, output: Path | None = None, ledger: Path | None = None):
     return CliRunner().invoke(cli, build_args(root, output, ledger))
+
+
+def script_command(root: Path, output: Path, ledger: Path) -> list[str]:
+    """`python build_deck.py build ...` from this checkout, in a process of its own."""
+    return [sys.executable, str(REPO / "build_deck.py"), *build_args(root, output, ledger)]
+
+
+def script_env(epoch: int) -> dict:
+    return {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": str(epoch)}
+
+
+def run_script(root: Path, output: Path, ledger: Path, epoch: int) -> float:
+    """Build with script_command; return the seconds it took."""
+    start = time.perf_counter()
+    subprocess.run(script_command(root, output, ledger), env=script_env(epoch), check=True)
+    return time.perf_counter() - start
 
 
 @contextlib.contextmanager

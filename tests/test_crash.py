@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,28 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import write_synthetic_deck
-
-ROOT = Path(__file__).resolve().parent.parent
-CARDS = 20_000
+from helpers import run_script, script_command, script_env, write_synthetic_deck
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and /proc")
-
-
-def _command(root: Path, output: Path, ledger: Path) -> list[str]:
-    return [sys.executable, str(ROOT / "build_deck.py"), "build", "--quiet",
-            "--cards", str(root / "cards"), "--media", str(root / "media"),
-            "-o", str(output), "--ledger", str(ledger)]
-
-
-def _env(epoch: int) -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": str(epoch)}
-
-
-def _run(root: Path, output: Path, ledger: Path, epoch: int) -> float:
-    start = time.perf_counter()
-    subprocess.run(_command(root, output, ledger), env=_env(epoch), check=True)
-    return time.perf_counter() - start
 
 
 def _writing_into(pid: int, folder: Path) -> bool:
@@ -49,36 +29,11 @@ def _writing_into(pid: int, folder: Path) -> bool:
                for t in targets)
 
 
-@pytest.fixture(scope="module")
-def deck(tmp_path_factory) -> dict:
-    """A large deck built once (old), then edited; the bytes its next build (new) must give."""
-    root = tmp_path_factory.mktemp("crash")
-    write_synthetic_deck(root, CARDS)
-    (root / "out").mkdir()
-    old_epoch, new_epoch = 1_700_000_000, 1_700_086_400
-    _run(root, root / "out" / "deck.apkg", root / "cards.lock", old_epoch)
-    old = {"package": (root / "out" / "deck.apkg").read_bytes(),
-           "ledger": (root / "cards.lock").read_bytes()}
-    # Edit a card and the whole collection changes: a torn write cannot pass for either build.
-    part = root / "cards" / "part-0000.yaml"
-    part.write_text(part.read_text("utf-8").replace("- id: card-0\n",
-                                                    "- id: card-0\n    notes: Edited.\n", 1))
-    scratch = root / "scratch"
-    scratch.mkdir()
-    shutil.copy(root / "cards.lock", scratch / "cards.lock")
-    seconds = _run(root, scratch / "deck.apkg", scratch / "cards.lock", new_epoch)
-    new = {"package": (scratch / "deck.apkg").read_bytes(),
-           "ledger": (scratch / "cards.lock").read_bytes()}
-    shutil.rmtree(scratch)
-    assert new["package"] != old["package"] and new["ledger"] != old["ledger"]
-    return {"root": root, "old": old, "new": new, "seconds": seconds, "epoch": new_epoch}
-
-
-def _kill_build(deck: dict, when) -> int:
+def _kill_build(large_build: dict, when) -> int:
     """Start the new build, SIGKILL it when when(pid) says so; return its exit status."""
-    root = deck["root"]
-    process = subprocess.Popen(_command(root, root / "out" / "deck.apkg", root / "cards.lock"),
-                               env=_env(deck["epoch"]))
+    root = large_build["root"]
+    command = script_command(root, root / "out" / "deck.apkg", root / "cards.lock")
+    process = subprocess.Popen(command, env=script_env(large_build["epoch"]))
     try:
         when(process.pid)
         process.send_signal(signal.SIGKILL)
@@ -87,9 +42,9 @@ def _kill_build(deck: dict, when) -> int:
     return process.returncode
 
 
-def _check_and_restore(deck: dict) -> str:
+def _check_and_restore(large_build: dict) -> str:
     """Assert the files are whole and consistent; put the old ones back; return what was found."""
-    root, old, new = deck["root"], deck["old"], deck["new"]
+    root, old, new = large_build["root"], large_build["old"], large_build["new"]
     package = (root / "out" / "deck.apkg").read_bytes()
     ledger = (root / "cards.lock").read_bytes()
     state = ("old" if package == old["package"] else "new" if package == new["package"] else "torn",
@@ -107,16 +62,16 @@ def _check_and_restore(deck: dict) -> str:
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["package", "ledger"])
-def test_killed_while_writing(deck: dict, target: str):
-    folder = deck["root"] / "out" if target == "package" else deck["root"]
+def test_killed_while_writing(large_build: dict, target: str):
+    folder = large_build["root"] / "out" if target == "package" else large_build["root"]
 
     def when_writing(pid: int) -> None:
-        deadline = time.monotonic() + 10 * deck["seconds"]
+        deadline = time.monotonic() + 10 * large_build["seconds"]
         while not _writing_into(pid, folder) and time.monotonic() < deadline:
             time.sleep(0.0005)
 
-    status = _kill_build(deck, when_writing)
-    state = _check_and_restore(deck)
+    status = _kill_build(large_build, when_writing)
+    state = _check_and_restore(large_build)
     if status != -signal.SIGKILL:
         pytest.skip(f"the build finished before the kill ({state}); the write was too quick")
     # Both files are written before either is moved into place: killed while writing either,
@@ -219,20 +174,20 @@ def _kill_at_each_point(tmp_path: Path, points: str) -> list[tuple[str, str]]:
     write_synthetic_deck(tmp_path, 30)
     (tmp_path / "out").mkdir()
     output, ledger = tmp_path / "out" / "deck.apkg", tmp_path / "cards.lock"
-    _run(tmp_path, output, ledger, 1_700_000_000)
+    run_script(tmp_path, output, ledger, 1_700_000_000)
     old = {"package": output.read_bytes(), "ledger": ledger.read_bytes()}
     part = tmp_path / "cards" / "part-0000.yaml"
     part.write_text(part.read_text("utf-8").replace("- id: card-0\n",
                                                     "- id: card-0\n    notes: Edited.\n", 1))
-    _run(tmp_path, output, ledger, 1_700_086_400)
+    run_script(tmp_path, output, ledger, 1_700_086_400)
     new = {"package": output.read_bytes(), "ledger": ledger.read_bytes()}
     seen = []
     for target in range(1, 100):
         output.write_bytes(old["package"])
         ledger.write_bytes(old["ledger"])
         killed = subprocess.run(
-            [sys.executable, "-c", _KILL_AT, *_command(tmp_path, output, ledger)[1:]],
-            env={**_env(1_700_086_400), "KILL_AT": str(target), "KILL_POINTS": points},
+            [sys.executable, "-c", _KILL_AT, *script_command(tmp_path, output, ledger)[1:]],
+            env={**script_env(1_700_086_400), "KILL_AT": str(target), "KILL_POINTS": points},
             capture_output=True, text=True)
         if killed.returncode == 0:
             break
@@ -245,8 +200,8 @@ def _kill_at_each_point(tmp_path: Path, points: str) -> list[tuple[str, str]]:
         seen.append((point, state))
         # Killed between naming a temporary and renaming it: a file named with the dead pid,
         # which the next build removes. Build again: the pair comes out whole.
-        repaired = subprocess.run(_command(tmp_path, output, ledger), env=_env(1_700_086_400),
-                                  capture_output=True, text=True)
+        repaired = subprocess.run(script_command(tmp_path, output, ledger),
+                                  env=script_env(1_700_086_400), capture_output=True, text=True)
         assert repaired.returncode == 0, repaired.stderr
         assert ("not the package the ledger records" in repaired.stderr) == (state == "new/old")
         assert (output.read_bytes(), ledger.read_bytes()) == (new["package"], new["ledger"])

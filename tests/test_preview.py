@@ -147,17 +147,9 @@ def _selftest(page: Path, query: str) -> dict:
     return json.loads(html.unescape(found.group(1)))
 
 
-@pytest.fixture
-def page(tmp_path) -> Path:
-    cards_dir, media_dir = write_deck(tmp_path)
-    path = tmp_path / "preview.html"
-    path.write_text(preview(cards_dir, media_dir).html, "utf-8")
-    return path
-
-
 @needs_chromium
-def test_page_in_chromium_shows_every_card_with_media_and_no_errors(page):
-    result = _selftest(page, "tag=treaty::people")
+def test_page_in_chromium_shows_every_card_with_media_and_no_errors(preview_page):
+    result = _selftest(preview_page, "tag=treaty::people")
     assert result["errors"] == []
     assert result["notes"] == list(CARD_IDS)
     assert result["cards"] == EXPECTED_CARDS
@@ -176,8 +168,8 @@ def test_page_in_chromium_shows_every_card_with_media_and_no_errors(page):
 
 
 @needs_chromium
-def test_page_in_chromium_filters_by_tag_and_text(page):
-    result = _selftest(page, "tag=treaty::dates&q=MOSCOW")
+def test_page_in_chromium_filters_by_tag_and_text(preview_page):
+    result = _selftest(preview_page, "tag=treaty::dates&q=MOSCOW")
     assert result["errors"] == []
     everything = [card_id for card_id in CARD_IDS if "treaty::dates" in TAGS[card_id]]
     assert [f["visible"] for f in result["filters"]] == [everything, ["signing-date"]]
@@ -196,9 +188,9 @@ def test_page_in_chromium_reports_a_broken_image(tmp_path):
 
 
 @needs_chromium
-def test_page_in_chromium_screenshot(page, tmp_path):
+def test_page_in_chromium_screenshot(preview_page, tmp_path):
     shot = tmp_path / "preview.png"
-    chromium(f"--screenshot={shot}", "--window-size=1200,2000", page.resolve().as_uri())
+    chromium(f"--screenshot={shot}", "--window-size=1200,2000", preview_page.resolve().as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1200, 2000)

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 from helpers import (
     DECK_ID,
-    DECK_YAML,
     import_package,
     note_for,
     progress,
@@ -23,13 +22,6 @@ from deckbuilder.notes.notes import guid_for
 NOW = int(time.time())
 CORRECTED_V2 = "build-deck::corrected::v2.0.0"
 REASON = "named Stalin and Mao, who attended but did not sign"
-
-
-@pytest.fixture
-def release_dir(deck_dir):
-    """The test deck at version 1.0.0."""
-    (deck_dir.cards / "deck.yaml").write_text(DECK_YAML + "version: 1.0.0\n", encoding="utf-8")
-    return deck_dir
 
 
 def build(deck_dir, monkeypatch, epoch: int, *extra: str) -> str:
