@@ -109,7 +109,8 @@ def test_preview_page_embeds_media_and_the_package_css(tmp_path):
     assert page.count('<audio class="pv-audio" controls preload="metadata" '
                       'src="data:audio/wav;base64,') == 1  # the answer of chinese-name
     assert page.count('class="pv-card"') == CARD_COUNT
-    assert "<em>Brothers in Arms</em> (1998)" in page
+    assert 'Source: <a href="https://example.org/treaty">English text of the treaty</a>' in page
+    assert "<em>Brothers in Arms</em> (1998)" in page  # the second source's Markdown title
     assert '<span class="cloze" data-cloze="other" data-ordinal="2">[a party]</span>' in page
 
 
