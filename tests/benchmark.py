@@ -34,84 +34,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from helpers import sentence, write_synthetic_deck
+
 ROOT = Path(__file__).resolve().parent.parent
-CARDS_PER_FILE = 1000
-DECK_ID = 1950021499
-MEDIA = {"map.png": 40_000, "seal.jpg": 120_000, "signing.webp": 60_000, "anthem.mp3": 300_000,
-         "speech.ogg": 200_000}
-
-_WORDS = ("treaty alliance Moscow Beijing friendship mutual assistance article signed "
-          "ratified delegation communique Kremlin railway Port Arthur Dalian loan credit "
-          "Zhou Enlai Vyshinsky Stalin Mao Liu Shaoqi thirty years lapse renewal 1950 1980 "
-          "Japan aggression peace consultation independence sovereignty").split()
-
-
-def _sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(_WORDS) for _ in range(words)).capitalize()
-
-
-def _markdown(rng: random.Random, text: str) -> str:
-    """Sometimes add the Markdown people use in cards."""
-    roll = rng.random()
-    if roll < 0.08:
-        return f"{text} (**{rng.choice(_WORDS)}**)"
-    if roll < 0.14:
-        return f"{text}, *{rng.choice(_WORDS)}*"
-    if roll < 0.17:
-        return f"{text} `{rng.choice(_WORDS)}`"
-    if roll < 0.19:
-        return f"{text} [see](https://example.org/{rng.randrange(1000)})"
-    return text
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def write_synthetic_deck(folder: Path, cards: int, seed: int = 1950) -> tuple[Path, Path]:
-    """cards/ (deck.yaml + files of CARDS_PER_FILE cards) and media/ under folder."""
-    rng = random.Random(seed)
-    cards_dir, media_dir = folder / "cards", folder / "media"
-    cards_dir.mkdir(parents=True, exist_ok=True)
-    media_dir.mkdir(exist_ok=True)
-    (cards_dir / "deck.yaml").write_text(
-        f"name: Synthetic {cards}\nid: {DECK_ID}\ndescription: A *generated* deck.\n"
-        "sources:\n  ref:\n    title: A reference\n    url: https://example.org/ref\n"
-        "  book:\n    title: A book\n", encoding="utf-8")
-    for name, size in MEDIA.items():
-        (media_dir / name).write_bytes(rng.randbytes(size))
-    images = [n for n in MEDIA if not n.endswith((".mp3", ".ogg"))]
-    sounds = [n for n in MEDIA if n.endswith((".mp3", ".ogg"))]
-    for start in range(0, cards, CARDS_PER_FILE):
-        lines = [f"tags: [synthetic::part-{start // CARDS_PER_FILE}]\ncards:\n"]
-        for number in range(start, min(start + CARDS_PER_FILE, cards)):
-            lines.append(f"  - id: card-{number}\n")
-            kind = rng.random()
-            if kind < 0.25:
-                answer = _sentence(rng, rng.randint(1, 4))
-                text = f"{_sentence(rng, rng.randint(4, 12))} {{{{c1::{answer}}}}}"
-                if rng.random() < 0.3:
-                    text += f" and {{{{c2::{_sentence(rng, 2)}}}}}"
-                lines.append(f"    cloze: {_quoted(_markdown(rng, text))}\n")
-                if rng.random() < 0.2:
-                    lines.append(f"    extra: {_quoted(_sentence(rng, 6))}\n")
-            else:
-                lines.append(f"    front: {_quoted(_markdown(rng, _sentence(rng, 8)) + '?')}\n")
-                lines.append(f"    back: {_quoted(_markdown(rng, _sentence(rng, 3)))}\n")
-                if kind < 0.40:
-                    lines.append("    reverse: true\n")
-            if rng.random() < 0.3:
-                lines.append(f"    notes: {_quoted(_markdown(rng, _sentence(rng, 12)))}\n")
-            lines.append(f"    sources: [{rng.choice(['ref', 'book'])}]\n")
-            if rng.random() < 0.2:
-                lines.append(f"    tags: [topic::{rng.choice(_WORDS).lower()}]\n")
-            if rng.random() < 0.02:
-                lines.append(f"    image: {rng.choice(images)}\n")
-            if rng.random() < 0.01:
-                lines.append(f"    audio: {rng.choice(sounds)}\n")
-        (cards_dir / f"part-{start // CARDS_PER_FILE:04d}.yaml").write_text(
-            "".join(lines), encoding="utf-8")
-    return cards_dir, media_dir
 
 
 def reference_build(cards_dir: Path, media_dir: Path, output: Path) -> None:
@@ -267,8 +192,8 @@ def _big_collection(path: Path, notes: int) -> None:
     rng = random.Random(50)
     for i in range(notes):
         note = col.new_note(basic)
-        note["Front"] = f"{_sentence(rng, 8)} #{i}"
-        note["Back"] = _sentence(rng, 12)
+        note["Front"] = f"{sentence(rng, 8)} #{i}"
+        note["Back"] = sentence(rng, 12)
         requests.append(AddNoteRequest(note=note, deck_id=deck))
     col.add_notes(requests)
     col.close(downgrade=False)

@@ -4,13 +4,19 @@ into a real Anki collection, and reading HTML as a browser would."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
+import io
 import json
 import os
+import random
 import re
 import struct
 import subprocess
+import sys
 import tempfile
 import textwrap
+import time
 import wave
 import zlib
 from dataclasses import dataclass
@@ -18,21 +24,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from deckbuilder.cli import cli
-
-# A real, tiny PNG (1x1) and a real, tiny MP3 frame header are enough for Anki's media store.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1e3a40000000049454e44ae426082")
-MP3 = bytes.fromhex("fffb9064") + bytes(413)
 
 DECK_ID = 1234567890
 DECK_YAML = f"""\
 name: Test Treaty Deck
 id: {DECK_ID}
-description: A small deck for tests.
+description: A *small* deck for the tests.
 sources:
   treaty-text:
     title: English text of the treaty
@@ -41,6 +42,8 @@ sources:
     title: "*Brothers in Arms* (1998)"
 """
 
+# The one test deck: a basic card with reverse; a card with notes, two sources, an image and a
+# tag below the file's; a cloze with a hint; a card with audio.
 CARDS_YAML = """\
 tags: [treaty::dates]
 cards:
@@ -54,18 +57,26 @@ cards:
     back: Zhou Enlai and Andrey Vyshinsky
     notes: Stalin and Mao attended.
     sources: [treaty-text, westad]
-    tags: [treaty::people]
+    tags: [treaty::people::signers]
     image: timeline.png
   - id: article-three
-    cloze: "Neither party joins any {{c1::alliance}} directed against the {{c2::other}}."
+    cloze: "Neither party joins any {{c1::alliance}} directed against the {{c2::other::a party}}."
     extra: Article 3.
     sources: [treaty-text]
   - id: chinese-name
     front: The treaty's Chinese name
     back: 中苏友好同盟互助条约
-    audio: name.mp3
+    audio: name.wav
     sources: [treaty-text]
 """
+
+# What the cards above make, for tests that count: 2 + 1 + 2 (c1, c2) + 1 cards.
+CARD_IDS = ("signing-date", "signatories", "article-three", "chinese-name")
+CARD_COUNT = 6
+TAGS = {"signing-date": {"treaty::dates"},
+        "signatories": {"treaty::dates", "treaty::people::signers"},
+        "article-three": {"treaty::dates"}, "chinese-name": {"treaty::dates"}}
+
 
 # One valid card file, beside bad ones: a problem elsewhere must not hide it.
 GOOD = """\
@@ -77,58 +88,6 @@ cards:
 """
 
 
-GOOD_CARDS = """\
-cards:
-  - id: good-one
-    front: What is kept when a build fails?
-    back: The previous package and ledger
-"""
-
-
-# The test deck's variant with media a browser decodes (a 40x24 PNG, a 0.2 s WAV), a cloze hint
-# and a tag hierarchy, for the preview page and verify; written by write_media_deck.
-MEDIA_DECK_YAML = """\
-# yaml-language-server: $schema=../deckbuilder/source/deck.schema.json
-name: Test Deck
-id: 1234567890
-description: A *small* deck for the tests.
-sources:
-  treaty:
-    title: The *Treaty* text
-    url: https://example.org/treaty
-"""
-
-MEDIA_CARDS_YAML = """\
-# yaml-language-server: $schema=../deckbuilder/source/cards.schema.json
-tags: [history]
-cards:
-  - id: signing-date
-    front: When was the treaty signed?
-    back: 14 February 1950
-    reverse: true
-    image: map.png
-    sources: [treaty]
-    tags: [dates]
-
-  - id: signers
-    cloze: "{{c1::Zhou Enlai}} and {{c2::Vyshinsky::Soviet FM}} signed it in {{c3::Moscow}}."
-    extra: Stalin and Mao looked on.
-    audio: chime.wav
-    tags: [people::leaders]
-
-  - id: term-years
-    front: For how many years was the treaty concluded?
-    back: Thirty
-    notes: It lapsed in **1980**.
-"""
-
-# What the cards above make, for tests that count.
-MEDIA_CARD_IDS = ("signing-date", "signers", "term-years")
-MEDIA_CARD_COUNT = 2 + 3 + 1
-MEDIA_TAGS = {"signing-date": {"history", "dates"}, "signers": {"history", "people::leaders"},
-        "term-years": {"history"}}
-
-
 def write_deck(root: Path, files: dict[str, str | bytes] | None = None,
                media: dict[str, bytes] | None = None,
                deck_yaml: str = DECK_YAML) -> tuple[Path, Path]:
@@ -138,7 +97,7 @@ def write_deck(root: Path, files: dict[str, str | bytes] | None = None,
     """
     if files is None:
         files = {"treaty.yaml": CARDS_YAML}
-        media = {"timeline.png": PNG, "name.mp3": MP3, **(media or {})}
+        media = {**deck_media(), **(media or {})}
     cards, media_dir = root / "cards", root / "media"
     cards.mkdir(parents=True, exist_ok=True)
     media_dir.mkdir(exist_ok=True)
@@ -185,6 +144,22 @@ def build_args(root: Path, output: Path | None = None, ledger: Path | None = Non
 
 def run_build(root: Path, output: Path | None = None, ledger: Path | None = None):
     return CliRunner().invoke(cli, build_args(root, output, ledger))
+
+
+def script_command(root: Path, output: Path, ledger: Path) -> list[str]:
+    """`python build_deck.py build ...` from this checkout, in a process of its own."""
+    return [sys.executable, str(REPO / "build_deck.py"), *build_args(root, output, ledger)]
+
+
+def script_env(epoch: int) -> dict:
+    return {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": str(epoch)}
+
+
+def run_script(root: Path, output: Path, ledger: Path, epoch: int) -> float:
+    """Build with script_command; return the seconds it took."""
+    start = time.perf_counter()
+    subprocess.run(script_command(root, output, ledger), env=script_env(epoch), check=True)
+    return time.perf_counter() - start
 
 
 @contextlib.contextmanager
@@ -304,20 +279,104 @@ def png_bytes(width: int = 40, height: int = 24,
             + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
 
 
-def write_wav(path: Path, seconds: float = 0.2) -> None:
-    with wave.open(str(path), "wb") as w:
+def wav_bytes(seconds: float = 0.2) -> bytes:
+    """A valid WAV of silence (8 kHz, 8-bit mono)."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(1)
         w.setframerate(8000)
         w.writeframes(bytes([128]) * int(8000 * seconds))
+    return out.getvalue()
 
 
-def write_media_deck(root: Path, cards_yaml: str = MEDIA_CARDS_YAML,
-                     deck_yaml: str = MEDIA_DECK_YAML) -> tuple[Path, Path]:
-    """The media variant of the test deck under root: (cards_dir, media_dir), absolute."""
-    cards_dir, media_dir = write_deck(root, {"facts.yaml": cards_yaml},
-                                      {"map.png": png_bytes()}, deck_yaml)
-    write_wav(media_dir / "chime.wav")
+# The test deck's media, real files a browser decodes: a 40x24 PNG, a 0.2 s WAV.
+PNG = png_bytes()
+WAV = wav_bytes()
+
+
+def deck_media() -> dict[str, bytes]:
+    return {"timeline.png": PNG, "name.wav": WAV}
+
+
+# --- a large generated deck, for the crash tests and tests/benchmark.py ------------------------
+
+CARDS_PER_FILE = 1000
+SYNTHETIC_DECK_ID = 1950021499
+SYNTHETIC_MEDIA = {"map.png": 40_000, "seal.jpg": 120_000, "signing.webp": 60_000,
+                   "anthem.mp3": 300_000, "speech.ogg": 200_000}
+
+_WORDS = ("treaty alliance Moscow Beijing friendship mutual assistance article signed "
+          "ratified delegation communique Kremlin railway Port Arthur Dalian loan credit "
+          "Zhou Enlai Vyshinsky Stalin Mao Liu Shaoqi thirty years lapse renewal 1950 1980 "
+          "Japan aggression peace consultation independence sovereignty").split()
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(words)).capitalize()
+
+
+def _markdown(rng: random.Random, text: str) -> str:
+    """Sometimes add the Markdown people use in cards."""
+    roll = rng.random()
+    if roll < 0.08:
+        return f"{text} (**{rng.choice(_WORDS)}**)"
+    if roll < 0.14:
+        return f"{text}, *{rng.choice(_WORDS)}*"
+    if roll < 0.17:
+        return f"{text} `{rng.choice(_WORDS)}`"
+    if roll < 0.19:
+        return f"{text} [see](https://example.org/{rng.randrange(1000)})"
+    return text
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_synthetic_deck(folder: Path, cards: int, seed: int = 1950) -> tuple[Path, Path]:
+    """cards/ (deck.yaml + files of CARDS_PER_FILE cards) and media/ under folder."""
+    rng = random.Random(seed)
+    cards_dir, media_dir = folder / "cards", folder / "media"
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    media_dir.mkdir(exist_ok=True)
+    (cards_dir / "deck.yaml").write_text(
+        f"name: Synthetic {cards}\nid: {SYNTHETIC_DECK_ID}\ndescription: A *generated* deck.\n"
+        "sources:\n  ref:\n    title: A reference\n    url: https://example.org/ref\n"
+        "  book:\n    title: A book\n", encoding="utf-8")
+    for name, size in SYNTHETIC_MEDIA.items():
+        (media_dir / name).write_bytes(rng.randbytes(size))
+    images = [n for n in SYNTHETIC_MEDIA if not n.endswith((".mp3", ".ogg"))]
+    sounds = [n for n in SYNTHETIC_MEDIA if n.endswith((".mp3", ".ogg"))]
+    for start in range(0, cards, CARDS_PER_FILE):
+        lines = [f"tags: [synthetic::part-{start // CARDS_PER_FILE}]\ncards:\n"]
+        for number in range(start, min(start + CARDS_PER_FILE, cards)):
+            lines.append(f"  - id: card-{number}\n")
+            kind = rng.random()
+            if kind < 0.25:
+                answer = sentence(rng, rng.randint(1, 4))
+                text = f"{sentence(rng, rng.randint(4, 12))} {{{{c1::{answer}}}}}"
+                if rng.random() < 0.3:
+                    text += f" and {{{{c2::{sentence(rng, 2)}}}}}"
+                lines.append(f"    cloze: {_quoted(_markdown(rng, text))}\n")
+                if rng.random() < 0.2:
+                    lines.append(f"    extra: {_quoted(sentence(rng, 6))}\n")
+            else:
+                lines.append(f"    front: {_quoted(_markdown(rng, sentence(rng, 8)) + '?')}\n")
+                lines.append(f"    back: {_quoted(_markdown(rng, sentence(rng, 3)))}\n")
+                if kind < 0.40:
+                    lines.append("    reverse: true\n")
+            if rng.random() < 0.3:
+                lines.append(f"    notes: {_quoted(_markdown(rng, sentence(rng, 12)))}\n")
+            lines.append(f"    sources: [{rng.choice(['ref', 'book'])}]\n")
+            if rng.random() < 0.2:
+                lines.append(f"    tags: [topic::{rng.choice(_WORDS).lower()}]\n")
+            if rng.random() < 0.02:
+                lines.append(f"    image: {rng.choice(images)}\n")
+            if rng.random() < 0.01:
+                lines.append(f"    audio: {rng.choice(sounds)}\n")
+        (cards_dir / f"part-{start // CARDS_PER_FILE:04d}.yaml").write_text(
+            "".join(lines), encoding="utf-8")
     return cards_dir, media_dir
 
 
@@ -332,9 +391,18 @@ BASIC = "front: q\nback: a\n"
 
 @dataclass
 class BuiltDeck:
-    """A deck built once, with a snapshot of every file in it to compare after a failed build."""
+    """The test deck built by the CLI (build_args) under root: dist/deck.apkg and cards.lock,
+    with a snapshot of every file to compare after a failed build."""
 
     root: Path
+
+    @property
+    def package(self) -> Path:
+        return self.root / "dist" / "deck.apkg"
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "cards.lock"
 
     def snapshot(self) -> dict[str, bytes]:
         return {str(p.relative_to(self.root)): p.read_bytes()
@@ -392,3 +460,46 @@ def add_shipped_record(package: Path, history: list[tuple[Path, str, bool]]) -> 
                                    None, release))
     with zipfile.ZipFile(package, "a") as zf:
         zf.writestr(RECORD_MEMBER, record.text())
+# --- the treaty deck: the repository's cards/ and media/, for tests/deck/ ---------------------
+
+REPO = Path(__file__).resolve().parent.parent
+TREATY_CARDS_DIR = REPO / "cards"
+TREATY_MEDIA_DIR = REPO / "media"
+TEXT_FIELDS = ("front", "back", "cloze", "extra", "notes")
+# Maps drawn for places no card asks about yet.
+MAPS_AWAITING_CARDS = {"changchun", "harbin"}
+
+
+def load_yaml(path: Path):
+    with path.open(encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+@functools.cache
+def treaty_cards() -> list[dict]:
+    """Every card, with its file name and its full tag set (file tags + card tags)."""
+    cards = []
+    for path in sorted(TREATY_CARDS_DIR.glob("*.yaml")):
+        if path.name == "deck.yaml":
+            continue
+        data = load_yaml(path)
+        file_tags = data.get("tags", [])
+        for card in data["cards"]:
+            cards.append({**card, "_file": path.name,
+                          "_tags": set(file_tags) | set(card.get("tags", []))})
+    return cards
+
+
+def load_tool(name: str, path: Path):
+    """A script under tools/, imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look the module up while building
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def timeline_tool():
+    return load_tool("timeline", REPO / "tools" / "timeline.py")

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import BASIC, GOOD, GOOD_CARDS, MP3, PNG, BuiltDeck, card, run_build, write_deck
+from helpers import BASIC, CARDS_YAML, GOOD, BuiltDeck, card, deck_media, run_build, write_deck
 
 from deckbuilder import DeckError
 from deckbuilder.build import prepare
 from deckbuilder.cli import cli
-
-MEDIA = {"timeline.png": PNG, "name.mp3": MP3}
 
 
 def _symlink_out_of_media(root: Path) -> None:
@@ -238,8 +236,8 @@ BAD_INPUT = [
                  "'was' names the card's own id", id="was-own-id"),
     pytest.param(card(BASIC + "was: nope"), None, "2:5: card 'bad':",
                  "has no card 'nope' to rename", id="was-unknown"),
-    pytest.param(card(BASIC + "was: good-one"), None, "2:5: card 'bad':",
-                 "'was: good-one' names a card that is still in the cards", id="was-active"),
+    pytest.param(card(BASIC + "was: signing-date"), None, "2:5: card 'bad':",
+                 "'was: signing-date' names a card that is still in the cards", id="was-active"),
     pytest.param(card(BASIC + 'correction: "one\\ntwo"'), None, "5:5: card 'bad':",
                  "'correction' 'one\\ntwo' is not valid: one line", id="correction-two-lines"),
     pytest.param(card(BASIC + "correction: fixed"), None, "2:5: card 'bad':",
@@ -267,8 +265,8 @@ BAD_INPUT = [
                  "image 'empty.png' is an empty file", id="media-empty"),
     pytest.param(card(BASIC + "image: huge.png"), _media_of_size("huge.png", 101 << 20), "5:5:",
                  "image 'huge.png' is 101 MB, larger than the 100 MB allowed", id="media-huge"),
-    pytest.param(card(BASIC + "audio: name.mp3") + card(BASIC + "image: name.mp3", "bad-two")[6:],
-                 None, "10:5: card 'bad-two':", "image 'name.mp3' has a type Anki cannot show",
+    pytest.param(card(BASIC + "audio: name.wav") + card(BASIC + "image: name.wav", "bad-two")[6:],
+                 None, "10:5: card 'bad-two':", "image 'name.wav' has a type Anki cannot show",
                  id="media-as-audio-and-image"),
     # Markdown images go through the same rules, in every field.
     pytest.param(card('front: "![x](https://evil.example/x.png)"\nback: a'), None, "3:5:",
@@ -282,8 +280,8 @@ BAD_INPUT = [
                  "leaves media/ ('..' is not allowed)", id="markdown-image-dotdot"),
     pytest.param(card('front: q\nback: "see ![map](mapp.png)"'), None, "4:5:",
                  "image 'mapp.png' not found in", id="markdown-image-missing"),
-    pytest.param(card('front: q\nback: "![s](name.mp3)"'), None, "4:5:",
-                 "image 'name.mp3' has a type Anki cannot show as image",
+    pytest.param(card('front: q\nback: "![s](name.wav)"'), None, "4:5:",
+                 "image 'name.wav' has a type Anki cannot show as image",
                  id="markdown-image-of-audio"),
     # Cloze numbers as Anki will see them: ASCII digits, within its limit, after rendering.
     pytest.param(card('cloze: "{{c\uff11::x}}"'), None, "3:5:",
@@ -348,7 +346,7 @@ def test_check_prints_what_build_prints(built: BuiltDeck, content, setup, where,
 
 @pytest.mark.parametrize(("content", "setup", "where", "message"), BAD_INPUT)
 def test_bad_input_is_a_deck_error_in_the_core(tmp_path: Path, content, setup, where, message):
-    write_deck(tmp_path, {"good.yaml": GOOD_CARDS, "bad.yaml": content}, MEDIA)
+    write_deck(tmp_path, {"treaty.yaml": CARDS_YAML, "bad.yaml": content}, deck_media())
     if setup:
         setup(tmp_path)
     with pytest.raises(DeckError) as raised:

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import DECK_ID, MP3, PNG, import_package, note_for
+from helpers import DECK_ID, PNG, WAV, import_package, note_for
 
 from deckbuilder.cli import cli
 from deckbuilder.notes import guid_for
@@ -58,7 +58,7 @@ def test_import_into_anki(deck_dir, collection):
     assert "When was the treaty signed?" not in reverse.question()
 
     people = note_for(collection, "signatories")
-    assert sorted(people.tags) == ["treaty::dates", "treaty::people"]
+    assert sorted(people.tags) == ["treaty::dates", "treaty::people::signers"]
     assert "<em>Brothers in Arms</em> (1998)" in people["Source"]
     assert people["Notes"] == "Stalin and Mao attended."
     assert len(people.cards()) == 1
@@ -80,8 +80,8 @@ def test_media_arrive_under_content_hashed_names(deck_dir, collection):
     media = {p.name: p.read_bytes() for p in Path(collection.media.dir()).iterdir()}
     assert len(media) == 2
     (image,) = [n for n in media if n.startswith("timeline-") and n.endswith(".png")]
-    (audio,) = [n for n in media if n.startswith("name-") and n.endswith(".mp3")]
-    assert media[image] == PNG and media[audio] == MP3
+    (audio,) = [n for n in media if n.startswith("name-") and n.endswith(".wav")]
+    assert media[image] == PNG and media[audio] == WAV
     assert note_for(collection, "signatories")["Image"] == f'<img src="{image}" alt="">'
     assert note_for(collection, "chinese-name")["Audio"] == f"[sound:{audio}]"
     assert collection.media.check().missing == [] and collection.media.check().unused == []
@@ -95,12 +95,41 @@ def test_only_referenced_media_go_into_the_package(deck_dir):
     assert "unused" not in names and "timeline-" in names
 
 
+def _guid_of_front(package: Path, front: str) -> str:
+    """The guid of the note whose first field is front, read from the package's own database."""
+    with zipfile.ZipFile(package) as zf, tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "c.anki2"
+        db.write_bytes(zf.read("collection.anki2"))
+        conn = sqlite3.connect(db)
+        rows = conn.execute("SELECT guid, flds FROM notes").fetchall()
+        conn.close()
+    (guid,) = [guid for guid, fields in rows if fields.split("\x1f")[0] == front]
+    return guid
+
+
+# signing-date's guid in deck 1234567890, as every release so far shipped it: were it to change,
+# each learner's next import would add the deck again beside the one they study.
+SIGNING_DATE_GUID = "af9079b94ace9ad9a5b6"
+
+
 def test_guid_depends_on_deck_and_card_id_only(deck_dir, collection):
     build(deck_dir)
+    # Found by its text, not by the guid the builder computes: the two must agree.
+    assert _guid_of_front(deck_dir.output, "When was the treaty signed?") == SIGNING_DATE_GUID
     import_package(collection, deck_dir.output)
-    note = note_for(collection, "signing-date")
-    assert note.guid == guid_for(DECK_ID, "signing-date")
-    assert guid_for(DECK_ID, "signing-date") != guid_for(DECK_ID + 1, "signing-date")
+    (nid,) = collection.find_notes('"Front:When was the treaty signed?"')
+    assert collection.get_note(nid).guid == SIGNING_DATE_GUID
+    # New text, same card id: same guid.
+    deck_dir.edit("treaty.yaml", "front: When was the treaty signed?", "front: When was it signed?")
+    build(deck_dir)
+    assert _guid_of_front(deck_dir.output, "When was it signed?") == SIGNING_DATE_GUID
+    # Another deck, same card id: another guid.
+    deck_dir.edit("deck.yaml", f"id: {DECK_ID}", f"id: {DECK_ID + 1}")
+    deck_dir.ledger.unlink()  # a new deck: neither ledger nor package of the old one
+    deck_dir.output.unlink()
+    build(deck_dir)
+    other = _guid_of_front(deck_dir.output, "When was it signed?")
+    assert other != SIGNING_DATE_GUID and other == guid_for(DECK_ID + 1, "signing-date")
 
 
 def test_sort_field_is_the_question_as_plain_text(deck_dir):
@@ -223,11 +252,11 @@ def test_media_names_anki_would_rename_are_made_safe(deck_dir, collection):
 
 
 def test_largest_cloze_number_anki_accepts(deck_dir, collection):
-    deck_dir.edit("treaty.yaml", "{{c2::other}}", "{{c65535::other}}")
+    deck_dir.edit("treaty.yaml", "{{c2::other::", "{{c65535::other::")
     build(deck_dir)
     import_package(collection, deck_dir.output)
     assert sorted(c.ord for c in note_for(collection, "article-three").cards()) == [0, 65534]
-    deck_dir.edit("treaty.yaml", "{{c65535::other}}", "{{c65536::other}}")
+    deck_dir.edit("treaty.yaml", "{{c65535::other::", "{{c65536::other::")
     result = CliRunner().invoke(cli, deck_dir.args())
     assert result.exit_code == 1
     assert "cloze number 65536 is too high" in result.output

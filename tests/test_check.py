@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import MEDIA_CARDS_YAML, write_media_deck
+from helpers import CARDS_YAML, write_deck
 
 from deckbuilder.cli import cli
 
@@ -26,21 +26,21 @@ def _run(args: list[str], cwd: Path):
 
 
 def test_check_passes_on_a_good_deck_and_writes_nothing(tmp_path):
-    cards_dir, media_dir = write_media_deck(tmp_path)
+    cards_dir, media_dir = write_deck(tmp_path)
     before = _files(tmp_path)
     result = _run(["check", "--cards", str(cards_dir), "--media", str(media_dir)], tmp_path)
     assert result.exit_code == 0, result.output
-    assert result.output == ("OK: 3 notes, 6 cards, 2 media files in 'Test Deck'; a build "
-                             "would add 3, update 0 and retire 0.\n")
+    assert result.output == ("OK: 4 notes, 6 cards, 2 media files in 'Test Treaty Deck'; a build "
+                             "would add 4, update 0 and retire 0.\n")
     assert _files(tmp_path) == before
 
 
 def test_check_reports_updates_after_a_build(tmp_path):
-    cards_dir, media_dir = write_media_deck(tmp_path)
+    cards_dir, media_dir = write_deck(tmp_path)
     args = ["--cards", str(cards_dir), "--media", str(media_dir)]
     assert _run(["build", *args], tmp_path).exit_code == 0
-    edited = MEDIA_CARDS_YAML.replace("Thirty", "Thirty years")
-    (cards_dir / "facts.yaml").write_text(edited, "utf-8")
+    edited = CARDS_YAML.replace("Stalin and Mao attended.", "Stalin and Mao were there.")
+    (cards_dir / "treaty.yaml").write_text(edited, "utf-8")
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     result = _run(["check", *args], tmp_path)
     assert result.exit_code == 0, result.output
@@ -49,14 +49,14 @@ def test_check_reports_updates_after_a_build(tmp_path):
 
 
 def test_check_catches_a_card_removed_since_the_last_build(tmp_path):
-    cards_dir, media_dir = write_media_deck(tmp_path)
+    cards_dir, media_dir = write_deck(tmp_path)
     args = ["--cards", str(cards_dir), "--media", str(media_dir)]
     assert _run(["build", *args], tmp_path).exit_code == 0
-    without = MEDIA_CARDS_YAML[: MEDIA_CARDS_YAML.index("  - id: term-years")]
-    (cards_dir / "facts.yaml").write_text(without, "utf-8")
+    without = CARDS_YAML[: CARDS_YAML.index("  - id: chinese-name")]
+    (cards_dir / "treaty.yaml").write_text(without, "utf-8")
     result = _run(["check", *args], tmp_path)
     assert result.exit_code == 1
-    assert "card 'term-years': was in the last build but is no longer in the cards" in (
+    assert "card 'chinese-name': was in the last build but is no longer in the cards" in (
         result.output)
     assert "retired: true" in result.output
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,28 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from benchmark import write_synthetic_deck
-
-ROOT = Path(__file__).resolve().parent.parent
-CARDS = 20_000
+from helpers import run_script, script_command, script_env, write_synthetic_deck
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and /proc")
-
-
-def _command(root: Path, output: Path, ledger: Path) -> list[str]:
-    return [sys.executable, str(ROOT / "build_deck.py"), "build", "--quiet",
-            "--cards", str(root / "cards"), "--media", str(root / "media"),
-            "-o", str(output), "--ledger", str(ledger)]
-
-
-def _env(epoch: int) -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": str(epoch)}
-
-
-def _run(root: Path, output: Path, ledger: Path, epoch: int) -> float:
-    start = time.perf_counter()
-    subprocess.run(_command(root, output, ledger), env=_env(epoch), check=True)
-    return time.perf_counter() - start
 
 
 def _writing_into(pid: int, folder: Path) -> bool:
@@ -50,36 +29,11 @@ def _writing_into(pid: int, folder: Path) -> bool:
                for t in targets)
 
 
-@pytest.fixture(scope="module")
-def deck(tmp_path_factory) -> dict:
-    """A large deck built once (old), then edited; the bytes its next build (new) must give."""
-    root = tmp_path_factory.mktemp("crash")
-    write_synthetic_deck(root, CARDS)
-    (root / "out").mkdir()
-    old_epoch, new_epoch = 1_700_000_000, 1_700_086_400
-    _run(root, root / "out" / "deck.apkg", root / "cards.lock", old_epoch)
-    old = {"package": (root / "out" / "deck.apkg").read_bytes(),
-           "ledger": (root / "cards.lock").read_bytes()}
-    # Edit a card and the whole collection changes: a torn write cannot pass for either build.
-    part = root / "cards" / "part-0000.yaml"
-    part.write_text(part.read_text("utf-8").replace("- id: card-0\n",
-                                                    "- id: card-0\n    notes: Edited.\n", 1))
-    scratch = root / "scratch"
-    scratch.mkdir()
-    shutil.copy(root / "cards.lock", scratch / "cards.lock")
-    seconds = _run(root, scratch / "deck.apkg", scratch / "cards.lock", new_epoch)
-    new = {"package": (scratch / "deck.apkg").read_bytes(),
-           "ledger": (scratch / "cards.lock").read_bytes()}
-    shutil.rmtree(scratch)
-    assert new["package"] != old["package"] and new["ledger"] != old["ledger"]
-    return {"root": root, "old": old, "new": new, "seconds": seconds, "epoch": new_epoch}
-
-
-def _kill_build(deck: dict, when) -> int:
+def _kill_build(large_build: dict, when) -> int:
     """Start the new build, SIGKILL it when when(pid) says so; return its exit status."""
-    root = deck["root"]
-    process = subprocess.Popen(_command(root, root / "out" / "deck.apkg", root / "cards.lock"),
-                               env=_env(deck["epoch"]))
+    root = large_build["root"]
+    command = script_command(root, root / "out" / "deck.apkg", root / "cards.lock")
+    process = subprocess.Popen(command, env=script_env(large_build["epoch"]))
     try:
         when(process.pid)
         process.send_signal(signal.SIGKILL)
@@ -88,9 +42,9 @@ def _kill_build(deck: dict, when) -> int:
     return process.returncode
 
 
-def _check_and_restore(deck: dict) -> str:
+def _check_and_restore(large_build: dict) -> str:
     """Assert the files are whole and consistent; put the old ones back; return what was found."""
-    root, old, new = deck["root"], deck["old"], deck["new"]
+    root, old, new = large_build["root"], large_build["old"], large_build["new"]
     package = (root / "out" / "deck.apkg").read_bytes()
     ledger = (root / "cards.lock").read_bytes()
     state = ("old" if package == old["package"] else "new" if package == new["package"] else "torn",
@@ -105,33 +59,19 @@ def _check_and_restore(deck: dict) -> str:
     return "/".join(state)
 
 
-@pytest.mark.slow
-def test_killed_at_random_moments(deck: dict):
-    rng = random.Random(14_02_1950)
-    seconds = deck["seconds"]
-    outcomes = []
-    for _ in range(5):
-        # Mostly late in the build, where the writing happens.
-        delay = seconds * rng.uniform(0.3, 1.05)
-        status = _kill_build(deck, lambda pid, delay=delay: time.sleep(delay))
-        outcomes.append((round(delay, 2), status, _check_and_restore(deck)))
-    print(outcomes)
-    assert any(status == -signal.SIGKILL for _, status, _ in outcomes), outcomes
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["package", "ledger"])
-def test_killed_while_writing(deck: dict, target: str):
-    folder = deck["root"] / "out" if target == "package" else deck["root"]
+def test_killed_while_writing(large_build: dict, target: str):
+    folder = large_build["root"] / "out" if target == "package" else large_build["root"]
 
     def when_writing(pid: int) -> None:
-        deadline = time.monotonic() + 10 * deck["seconds"]
+        deadline = time.monotonic() + 10 * large_build["seconds"]
         while not _writing_into(pid, folder) and time.monotonic() < deadline:
             time.sleep(0.0005)
 
-    status = _kill_build(deck, when_writing)
-    state = _check_and_restore(deck)
+    status = _kill_build(large_build, when_writing)
+    state = _check_and_restore(large_build)
     if status != -signal.SIGKILL:
         pytest.skip(f"the build finished before the kill ({state}); the write was too quick")
     # Both files are written before either is moved into place: killed while writing either,
@@ -181,60 +121,87 @@ def test_named_temporary_where_there_is_no_o_tmpfile(tmp_path: Path, monkeypatch
     assert target.read_bytes() == b"new" and os.listdir(tmp_path) == ["deck.apkg"]
 
 
-# Run a build, SIGKILLed just before its Nth call that changes the file system.
+# Run a build, SIGKILLed just before its Nth write point, after saying which on stderr. The write
+# points are of two kinds (KILL_POINTS): "calls", each os call that changes a file (open, which
+# also creates; mkdir, fchmod, chmod, fsync, link, replace, rename, unlink); "chunks", each write
+# of content into a file the build opened with os.fdopen (the package's and ledger's temporaries:
+# each is one write(2), as the buffered file hands it down).
 _KILL_AT = """
-import os, runpy, signal, sys
+import io, os, runpy, signal, sys
 target, calls = int(os.environ["KILL_AT"]), [0]
+def reached(what):
+    calls[0] += 1
+    if calls[0] == target:
+        os.write(2, f"killed before {what}\\n".encode())
+        os.kill(os.getpid(), signal.SIGKILL)
+def where(path):
+    if isinstance(path, int):  # a descriptor
+        path = os.readlink(f"/proc/self/fd/{path}")
+    return os.fsdecode(path)
 def point(name):
     real = getattr(os, name)
     def call(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == target:
-            os.kill(os.getpid(), signal.SIGKILL)
+        reached(f"{name} {where(args[0])}")
         return real(*args, **kwargs)
     setattr(os, name, call)
-for name in ("open", "fchmod", "chmod", "fsync", "link", "replace", "rename", "unlink"):
-    point(name)
+class Chunks(io.FileIO):
+    def write(self, data):
+        reached(f"write {len(data)} bytes into {where(self.fileno())}")
+        return super().write(data)
+def fdopen(fd, mode="r", buffering=-1, closefd=True):
+    if "+" not in mode and "w" not in mode:
+        return real_fdopen(fd, mode, buffering, closefd=closefd)
+    raw = Chunks(fd, mode.replace("b", ""), closefd=closefd)
+    return io.BufferedRandom(raw) if "+" in mode else io.BufferedWriter(raw)
+real_fdopen = os.fdopen
+if os.environ["KILL_POINTS"] == "calls":
+    for name in ("open", "mkdir", "fchmod", "chmod", "fsync", "link", "replace", "rename",
+                 "unlink"):
+        point(name)
+else:
+    os.fdopen = fdopen
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
-@pytest.mark.slow
-def test_killed_at_every_write(tmp_path: Path):
-    """Killed before each call that changes a file (open, sync, link, rename...): old/old,
-    new/old or new/new, no temporary left, and the next build puts the pair right."""
+def _kill_at_each_point(tmp_path: Path, points: str) -> list[tuple[str, str]]:
+    """Build the edited deck over the old pair, killed before write point 1, 2, 3... of the
+    kind named, until a build finishes. After each kill the pair is old/old, new/old or new/new,
+    no temporary is left, and the next build puts the pair right. Returns (point, state)."""
     from deckbuilder.ledger import read_ledger
 
     write_synthetic_deck(tmp_path, 30)
     (tmp_path / "out").mkdir()
     output, ledger = tmp_path / "out" / "deck.apkg", tmp_path / "cards.lock"
-    _run(tmp_path, output, ledger, 1_700_000_000)
+    run_script(tmp_path, output, ledger, 1_700_000_000)
     old = {"package": output.read_bytes(), "ledger": ledger.read_bytes()}
     part = tmp_path / "cards" / "part-0000.yaml"
     part.write_text(part.read_text("utf-8").replace("- id: card-0\n",
                                                     "- id: card-0\n    notes: Edited.\n", 1))
-    _run(tmp_path, output, ledger, 1_700_086_400)
+    run_script(tmp_path, output, ledger, 1_700_086_400)
     new = {"package": output.read_bytes(), "ledger": ledger.read_bytes()}
-    states = []
-    for target in range(1, 60):
+    seen = []
+    for target in range(1, 100):
         output.write_bytes(old["package"])
         ledger.write_bytes(old["ledger"])
         killed = subprocess.run(
-            [sys.executable, "-c", _KILL_AT, *_command(tmp_path, output, ledger)[1:]],
-            env={**_env(1_700_086_400), "KILL_AT": str(target)}, capture_output=True, text=True)
+            [sys.executable, "-c", _KILL_AT, *script_command(tmp_path, output, ledger)[1:]],
+            env={**script_env(1_700_086_400), "KILL_AT": str(target), "KILL_POINTS": points},
+            capture_output=True, text=True)
         if killed.returncode == 0:
             break
         assert killed.returncode == -signal.SIGKILL, killed.stderr
+        point = killed.stderr.rsplit("killed before ", 1)[1].strip().replace(str(tmp_path), "")
         package_now, ledger_now = output.read_bytes(), ledger.read_bytes()
         state = "/".join("old" if data == old[kind] else "new" if data == new[kind] else "torn"
                          for kind, data in (("package", package_now), ("ledger", ledger_now)))
-        assert state in {"old/old", "new/old", "new/new"}, state
-        states.append(state)
+        assert state in {"old/old", "new/old", "new/new"}, (point, state)
+        seen.append((point, state))
         # Killed between naming a temporary and renaming it: a file named with the dead pid,
         # which the next build removes. Build again: the pair comes out whole.
-        repaired = subprocess.run(_command(tmp_path, output, ledger), env=_env(1_700_086_400),
-                                  capture_output=True, text=True)
+        repaired = subprocess.run(script_command(tmp_path, output, ledger),
+                                  env=script_env(1_700_086_400), capture_output=True, text=True)
         assert repaired.returncode == 0, repaired.stderr
         assert ("not the package the ledger records" in repaired.stderr) == (state == "new/old")
         assert (output.read_bytes(), ledger.read_bytes()) == (new["package"], new["ledger"])
@@ -243,5 +210,30 @@ def test_killed_at_every_write(tmp_path: Path):
         assert sorted(os.listdir(tmp_path)) == ["cards", "cards.lock", "media", "out"]
     else:
         pytest.fail("the build never finished")
-    print(states)
+    print("\n".join(f"{state}  {point}" for point, state in seen))
+    return seen
+
+
+@pytest.mark.slow
+def test_killed_at_every_write(tmp_path: Path):
+    """Killed before each os call that changes a file (open, sync, link, rename...)."""
+    seen = _kill_at_each_point(tmp_path, "calls")
+    states = [state for _, state in seen]
     assert "new/old" in states and "old/old" in states and len(states) >= 8
+    points = [point for point, _ in seen]
+    # Both renames were among them: killed before the package's, both old; between the two, a
+    # new package beside the old ledger; the next build repaired that (checked above).
+    (package_rename,) = [i for i, p in enumerate(points)
+                         if p.startswith("replace /out/.deck.apkg.")]
+    (ledger_rename,) = [i for i, p in enumerate(points) if p.startswith("replace /.cards.lock.")]
+    assert seen[package_rename][1] == "old/old" and seen[ledger_rename][1] == "new/old"
+
+
+@pytest.mark.slow
+def test_killed_at_every_chunk_written(tmp_path: Path):
+    """Killed before each write of content into the package's or the ledger's temporary: both
+    are written in full before either is moved in, so every kill leaves both old."""
+    seen = _kill_at_each_point(tmp_path, "chunks")
+    folders = {point.rsplit(" into ", 1)[1].rsplit("/", 1)[0] for point, _ in seen}
+    assert folders == {"/out", ""}  # the package's folder and the ledger's
+    assert {state for _, state in seen} == {"old/old"}

@@ -9,7 +9,7 @@ import random
 import re
 from pathlib import Path
 
-from helpers import chromium, needs_chromium, write_deck, write_media_deck
+from helpers import chromium, needs_chromium, write_deck
 
 from deckbuilder.build import make_notes
 from deckbuilder.render import markdown
@@ -76,10 +76,7 @@ def _through_contenteditable(fields: list[str], folder: Path) -> list[str]:
 def test_every_field_comes_back_from_a_contenteditable_unchanged(tmp_path):
     fields = _deck_fields(ROOT / "cards", ROOT / "media")
     assert len(fields) > 300  # the treaty deck, every field of every note
-    cards, media = write_media_deck(tmp_path / "media-deck")
-    fields |= _deck_fields(cards, media)
-    write_deck(tmp_path / "test-deck")
-    fields |= _deck_fields(tmp_path / "test-deck" / "cards", tmp_path / "test-deck" / "media")
+    fields |= _deck_fields(*write_deck(tmp_path / "test-deck"))
     fields |= {markdown(text, IMAGES) for text in HANDPICKED + _random_texts(3000)}
     assert sum('<img src="x-0123456789ab.png"' in f for f in fields) > 50
     ordered = sorted(fields)

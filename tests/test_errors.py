@@ -59,9 +59,9 @@ def test_media_folder_given_as_image(deck_dir):
 
 def test_wrong_media_kind(deck_dir):
     result = _run(deck_dir, GOOD.replace("back: An answer",
-                                         "back: An answer\n    image: name.mp3"))
+                                         "back: An answer\n    image: name.wav"))
     assert result.exit_code == 1
-    assert "image 'name.mp3' has a type Anki cannot show as image" in result.output
+    assert "image 'name.wav' has a type Anki cannot show as image" in result.output
 
 
 def test_usage_errors_exit_2(deck_dir):

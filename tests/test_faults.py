@@ -278,18 +278,25 @@ def test_a_package_out_of_step_with_its_ledger_is_noticed_and_repaired(deck_dir)
     assert "is not the package" not in again.output
 
 
-@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True,
-                    reason="root writes into read-only folders")
-def test_an_unwritable_ledger_leaves_both_old(deck_dir):  # pragma: no cover - not as root
+def test_a_ledger_its_folder_will_not_take_leaves_both_old(deck_dir, monkeypatch):
+    """The ledger's folder refuses the new ledger (a real error, which root gets too, unlike a
+    read-only folder): the package, written first, is not moved in."""
     built_ok(deck_dir, NOW - 1000)
+    # A 250-byte name is a file name, but its temporary, ".<name>.<pid>-<hex>.tmp", is longer
+    # than the 255 bytes a folder entry may have.
+    ledger = deck_dir.root / f"cards{'-' * 240}.lock"
+    deck_dir.ledger.rename(ledger)
     deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
-    before = files(deck_dir)
-    deck_dir.root.chmod(0o555)
-    try:
-        result = run(deck_dir)
-    finally:
-        deck_dir.root.chmod(0o755)
-    assert result.exit_code == 1 and files(deck_dir) == before
+    before = deck_dir.output.read_bytes(), ledger.read_bytes()
+    # Temporaries named from the start, as where there is no O_TMPFILE: so the name is refused
+    # while the ledger is staged, as the read-only folder refused it.
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    result = CliRunner().invoke(cli, deck_dir.args("--ledger", str(ledger)))
+    assert result.exit_code == 1 and "File name too long" in result.output, result.output
+    assert (deck_dir.output.read_bytes(), ledger.read_bytes()) == before
+    assert sorted(p.name for p in deck_dir.root.iterdir()) == sorted(["cards", "dist",
+                                                                      ledger.name, "media"])
+    assert sorted(p.name for p in deck_dir.output.parent.iterdir()) == ["deck.apkg"]
 
 
 def test_a_failed_ledger_write_leaves_both_old(deck_dir, monkeypatch):

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import (
-    MEDIA_CARD_COUNT,
-    MEDIA_CARD_IDS,
-    MEDIA_CARDS_YAML,
-    MEDIA_TAGS,
+    CARD_COUNT,
+    CARD_IDS,
+    CARDS_YAML,
+    TAGS,
     chromium,
+    deck_media,
     needs_chromium,
-    write_media_deck,
+    write_deck,
 )
 
 from deckbuilder.build import build
@@ -26,8 +27,8 @@ from deckbuilder.notes import CSS
 from deckbuilder.notes.cardview import cloze, render_note, render_template
 from deckbuilder.preview import preview
 
-EXPECTED_CARDS = ["signing-date/1", "signing-date/2", "signers/1", "signers/2", "signers/3",
-                  "term-years/1"]
+EXPECTED_CARDS = ["signing-date/1", "signing-date/2", "signatories/1", "article-three/1",
+                  "article-three/2", "chinese-name/1"]
 
 
 # --- the renderer ---------------------------------------------------------------------------
@@ -57,20 +58,20 @@ def test_render_template(template, expected):
 
 def test_preview_renders_every_card_exactly_as_anki_does(tmp_path):
     """The renderer against Anki's own: import the package, render each card in Anki."""
-    tricky = MEDIA_CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, *the* \\\"Kremlin\\\" & É}}")
-    assert _compare_with_anki(tmp_path, tricky) == MEDIA_CARD_COUNT
+    tricky = CARDS_YAML.replace("{{c1::alliance}}", "{{c1::alliance, *the* \\\"Kremlin\\\" & É}}")
+    assert _compare_with_anki(tmp_path, tricky) == CARD_COUNT
 
 
 def test_preview_renders_nested_cloze_deletions_as_anki_does(tmp_path):
-    nested = MEDIA_CARDS_YAML.replace("{{c3::Moscow}}", "{{c3::Moscow, in the {{c4::Kremlin}}}}")
-    assert _compare_with_anki(tmp_path, nested) == MEDIA_CARD_COUNT + 1
+    nested = CARDS_YAML.replace("{{c1::alliance}}", "{{c1::alliance, in the {{c3::Kremlin}}}}")
+    assert _compare_with_anki(tmp_path, nested) == CARD_COUNT + 1
 
 
 def _compare_with_anki(tmp_path, cards_yaml: str) -> int:
     from anki.collection import Collection, ImportAnkiPackageRequest
     from anki.import_export_pb2 import ImportAnkiPackageOptions
 
-    cards_dir, media_dir = write_media_deck(tmp_path, cards_yaml)
+    cards_dir, media_dir = write_deck(tmp_path, {"treaty.yaml": cards_yaml}, deck_media())
     result = build(cards_dir, media_dir, tmp_path / "deck.apkg", now=1_700_000_000)
     col = Collection(str(tmp_path / "collection.anki2"))
     try:
@@ -100,36 +101,39 @@ def _with_sound(text: str, tags) -> str:
 
 
 def test_preview_page_embeds_media_and_the_package_css(tmp_path):
-    cards_dir, media_dir = write_media_deck(tmp_path)
+    cards_dir, media_dir = write_deck(tmp_path)
     page = preview(cards_dir, media_dir).html
     assert CSS in page
     assert "[sound:" not in page
-    assert re.findall(r'<img src="([^"]{0,22})', page) == ["data:image/png;base64,"] * 2
+    assert re.findall(r'<img src="([^"]{0,22})', page) == ["data:image/png;base64,"]
     assert page.count('<audio class="pv-audio" controls preload="metadata" '
-                      'src="data:audio/wav;base64,') == 3  # the answers of three cloze cards
-    assert page.count('class="pv-card"') == MEDIA_CARD_COUNT
-    assert "Source: <a href=\"https://example.org/treaty\">The <em>Treaty</em> text</a>" in page
-    assert '<span class="cloze" data-cloze="Vyshinsky" data-ordinal="2">[Soviet FM]</span>' in page
+                      'src="data:audio/wav;base64,') == 1  # the answer of chinese-name
+    assert page.count('class="pv-card"') == CARD_COUNT
+    assert 'Source: <a href="https://example.org/treaty">English text of the treaty</a>' in page
+    assert "<em>Brothers in Arms</em> (1998)" in page  # the second source's Markdown title
+    assert '<span class="cloze" data-cloze="other" data-ordinal="2">[a party]</span>' in page
 
 
 # --- the command ----------------------------------------------------------------------------
 
 def test_preview_cli_writes_the_page_to_dist(tmp_path, monkeypatch):
-    write_media_deck(tmp_path)
+    write_deck(tmp_path)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["preview"])
     assert result.exit_code == 0, result.output
-    assert result.output == "Wrote dist/test-deck-preview.html: 3 notes, 6 cards.\n"
-    page = (tmp_path / "dist" / "test-deck-preview.html").read_text("utf-8")
+    assert result.output == "Wrote dist/test-treaty-deck-preview.html: 4 notes, 6 cards.\n"
+    page = (tmp_path / "dist" / "test-treaty-deck-preview.html").read_text("utf-8")
     assert page.startswith("<!DOCTYPE html>")
 
 
 def test_preview_cli_fails_like_check_on_bad_cards(tmp_path, monkeypatch):
-    write_media_deck(tmp_path, MEDIA_CARDS_YAML.replace("image: map.png", "image: mapp.png"))
+    write_deck(tmp_path, {"treaty.yaml": CARDS_YAML.replace("image: timeline.png",
+                                                            "image: timelin.png")}, deck_media())
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["preview", "-o", "out.html"])
     assert result.exit_code == 1
-    assert "cards/facts.yaml:8:5: card 'signing-date': image 'mapp.png' not found" in result.output
+    assert ("cards/treaty.yaml:14:5: card 'signatories': image 'timelin.png' not found"
+            in result.output)
     assert result.output == CliRunner().invoke(cli, ["check"]).output
     assert not (tmp_path / "out.html").exists()
 
@@ -144,58 +148,50 @@ def _selftest(page: Path, query: str) -> dict:
     return json.loads(html.unescape(found.group(1)))
 
 
-@pytest.fixture
-def page(tmp_path) -> Path:
-    cards_dir, media_dir = write_media_deck(tmp_path)
-    path = tmp_path / "preview.html"
-    path.write_text(preview(cards_dir, media_dir).html, "utf-8")
-    return path
-
-
 @needs_chromium
-def test_page_in_chromium_shows_every_card_with_media_and_no_errors(page):
-    result = _selftest(page, "tag=people")
+def test_page_in_chromium_shows_every_card_with_media_and_no_errors(preview_page):
+    result = _selftest(preview_page, "tag=treaty::people")
     assert result["errors"] == []
-    assert result["notes"] == list(MEDIA_CARD_IDS)
+    assert result["notes"] == list(CARD_IDS)
     assert result["cards"] == EXPECTED_CARDS
-    assert result["expected"] == {"notes": 3, "cards": MEDIA_CARD_COUNT,
-                                  "ids": list(MEDIA_CARD_IDS)}
-    assert len(result["images"]) == 2
+    assert result["expected"] == {"notes": 4, "cards": CARD_COUNT, "ids": list(CARD_IDS)}
+    assert len(result["images"]) == 1
     for image in result["images"]:
-        assert image == {"card": "signing-date", "complete": True, "width": 40, "embedded": True}
-    assert len(result["audio"]) == 3
+        assert image == {"card": "signatories", "complete": True, "width": 40, "embedded": True}
+    assert len(result["audio"]) == 1
     for audio in result["audio"]:
         assert audio["embedded"] and audio["error"] is None
         assert audio["duration"] == pytest.approx(0.2, abs=0.05)
-    # The tag filter matches the tag and its children (people matches people::leaders).
-    assert result["filters"] == [{"tag": "people", "q": "", "counter": "1 of 3 notes",
-                                  "visible": ["signers"]}]
+    # The tag filter matches the tag and its children (treaty::people matches
+    # treaty::people::signers).
+    assert result["filters"] == [{"tag": "treaty::people", "q": "", "counter": "1 of 4 notes",
+                                  "visible": ["signatories"]}]
 
 
 @needs_chromium
-def test_page_in_chromium_filters_by_tag_and_text(page):
-    result = _selftest(page, "tag=history&q=THIRTY")
+def test_page_in_chromium_filters_by_tag_and_text(preview_page):
+    result = _selftest(preview_page, "tag=treaty::dates&q=MOSCOW")
     assert result["errors"] == []
-    everything = [card_id for card_id in MEDIA_CARD_IDS if "history" in MEDIA_TAGS[card_id]]
-    assert [f["visible"] for f in result["filters"]] == [everything, ["term-years"]]
-    assert result["filters"][1]["counter"] == "1 of 3 notes"
+    everything = [card_id for card_id in CARD_IDS if "treaty::dates" in TAGS[card_id]]
+    assert [f["visible"] for f in result["filters"]] == [everything, ["signing-date"]]
+    assert result["filters"][1]["counter"] == "1 of 4 notes"
 
 
 @needs_chromium
 def test_page_in_chromium_reports_a_broken_image(tmp_path):
     """The self-test can fail: an image file Chromium cannot decode shows as width 0."""
-    cards_dir, media_dir = write_media_deck(tmp_path)
-    (media_dir / "map.png").write_bytes(b"not a PNG at all")
+    cards_dir, media_dir = write_deck(tmp_path)
+    (media_dir / "timeline.png").write_bytes(b"not a PNG at all")
     path = tmp_path / "broken.html"
     path.write_text(preview(cards_dir, media_dir).html, "utf-8")
     result = _selftest(path, "")
-    assert [image["width"] for image in result["images"]] == [0, 0]
+    assert [image["width"] for image in result["images"]] == [0]
 
 
 @needs_chromium
-def test_page_in_chromium_screenshot(page, tmp_path):
+def test_page_in_chromium_screenshot(preview_page, tmp_path):
     shot = tmp_path / "preview.png"
-    chromium(f"--screenshot={shot}", "--window-size=1200,2000", page.resolve().as_uri())
+    chromium(f"--screenshot={shot}", "--window-size=1200,2000", preview_page.resolve().as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1200, 2000)

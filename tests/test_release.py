@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 from helpers import (
     DECK_ID,
-    DECK_YAML,
     import_package,
     note_for,
     progress,
@@ -23,13 +22,6 @@ from deckbuilder.notes import guid_for
 NOW = int(time.time())
 CORRECTED_V2 = "build-deck::corrected::v2.0.0"
 REASON = "named Stalin and Mao, who attended but did not sign"
-
-
-@pytest.fixture
-def release_dir(deck_dir):
-    """The test deck at version 1.0.0."""
-    (deck_dir.cards / "deck.yaml").write_text(DECK_YAML + "version: 1.0.0\n", encoding="utf-8")
-    return deck_dir
 
 
 def build(deck_dir, monkeypatch, epoch: int, *extra: str) -> str:
@@ -106,7 +98,8 @@ def test_v2_over_v1_flags_the_correction_keeps_the_renamed_note_and_says_what_ch
     assert not log.new and not log.conflicting
     assert collection.note_count() == 4 and collection.card_count() == 6  # no duplicate
     corrected = note_for(collection, "signatories")
-    assert corrected.tags == ["build-deck::corrected::v2.0.0", "treaty::dates", "treaty::people"]
+    assert corrected.tags == ["build-deck::corrected::v2.0.0", "treaty::dates",
+                             "treaty::people::signers"]
     assert "the foreign ministers" in corrected["Back"]
     for other in ("article-three", "signing-date"):
         assert not any(t.startswith("build-deck::") for t in note_for(collection, other).tags)

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from helpers import MEDIA_CARDS_YAML, MEDIA_DECK_YAML, write_media_deck
+from helpers import CARDS_YAML, DECK_YAML, deck_media, write_deck
 
 from deckbuilder import DeckError
 
@@ -54,7 +54,7 @@ def _card_files(tmp_path: Path) -> list[Path]:
     real = sorted((REPO / "cards").glob("*.yaml"))
     if real:
         return real
-    cards_dir, _ = write_media_deck(tmp_path)
+    cards_dir, _ = write_deck(tmp_path)
     shutil.copytree(REPO / "deckbuilder", tmp_path / "deckbuilder",
                     ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     return sorted(cards_dir.glob("*.yaml"))
@@ -114,16 +114,16 @@ BAD_CARD_FILES = [
 ]
 
 BAD_DECK_FILES = [
-    (MEDIA_DECK_YAML.replace("name: Test Deck", "title: Test Deck"),
+    (DECK_YAML.replace("name: Test Treaty Deck", "title: Test Treaty Deck"),
      "Additional properties are not allowed ('title'", "unknown key 'title'"),
-    (MEDIA_DECK_YAML.replace("id: 1234567890", "id: 0"), "less than the minimum of 1",
+    (DECK_YAML.replace("id: 1234567890", "id: 0"), "less than the minimum of 1",
      "'id' must be a whole number from 1 to 9007199254740991, not 0"),
-    (MEDIA_DECK_YAML.replace("id: 1234567890", "id: 99999999999999999999"),
+    (DECK_YAML.replace("id: 1234567890", "id: 99999999999999999999"),
      "greater than the maximum", "'id' must be a whole number from 1"),
-    (MEDIA_DECK_YAML.replace("id: 1234567890", "id: twelve"), "is not of type 'integer'",
+    (DECK_YAML.replace("id: 1234567890", "id: twelve"), "is not of type 'integer'",
      "'id' must be a whole number"),
-    (MEDIA_DECK_YAML.replace("url: https://", "url: ftp://"), "does not match", "'url' 'ftp://"),
-    (MEDIA_DECK_YAML.replace("  treaty:", "  Treaty:"), "does not match", "source key 'Treaty'"),
+    (DECK_YAML.replace("url: https://", "url: ftp://"), "does not match", "'url' 'ftp://"),
+    (DECK_YAML.replace("  westad:", "  Westad:"), "does not match", "source key 'Westad'"),
 ]
 
 
@@ -131,7 +131,7 @@ BAD_DECK_FILES = [
 def test_schema_and_build_reject_bad_card_files(tmp_path, text, schema_says, build_says):
     errors = _errors(CARD_SCHEMA, text)
     assert any(schema_says in e for e in errors), errors
-    write_media_deck(tmp_path, cards_yaml=text)
+    write_deck(tmp_path, {"treaty.yaml": text}, deck_media())
     with pytest.raises(DeckError) as raised:
         _load_deck(tmp_path / "cards", tmp_path / "media")
     assert build_says in str(raised.value)
@@ -141,14 +141,14 @@ def test_schema_and_build_reject_bad_card_files(tmp_path, text, schema_says, bui
 def test_schema_and_build_reject_bad_deck_files(tmp_path, text, schema_says, build_says):
     errors = _errors(DECK_SCHEMA, text)
     assert any(schema_says in e for e in errors), errors
-    write_media_deck(tmp_path, deck_yaml=text)
+    write_deck(tmp_path, deck_yaml=text)
     with pytest.raises(DeckError) as raised:
         _load_deck(tmp_path / "cards", tmp_path / "media")
     assert build_says in str(raised.value)
 
 
 GOOD_CARD_FILES = [
-    MEDIA_CARDS_YAML,
+    CARDS_YAML,
     _card("cloze: '{{c1::x}} and {{c2::y::hint}}'", "extra: e", "tags: ['a::b']"),
     _card("front: f", "back: b", "reverse: false", "retired: true", "notes: n"),
     _card("front: In which year?", "back: 1950"),  # a number to editors, text to the build
@@ -157,7 +157,7 @@ GOOD_CARD_FILES = [
 
 @pytest.mark.parametrize("text", GOOD_CARD_FILES)
 def test_schema_and_build_accept_good_card_files(tmp_path, text):
-    write_media_deck(tmp_path, cards_yaml=text)
+    write_deck(tmp_path, {"treaty.yaml": text}, deck_media())
     _load_deck(tmp_path / "cards", tmp_path / "media")
     assert _errors(CARD_SCHEMA, text) == []
 

@@ -8,21 +8,14 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-from helpers import MEDIA_CARD_COUNT, MEDIA_CARD_IDS, MEDIA_CARDS_YAML, write_media_deck
+from helpers import CARD_COUNT, CARD_IDS, CARDS_YAML, BuiltDeck, deck_media, write_deck
 
 from deckbuilder.build import build
 from deckbuilder.cli import cli
 from deckbuilder.verify import card_ids_from_ledger, verify
 
 NOW = 1_700_000_000
-
-
-@pytest.fixture
-def built(tmp_path) -> Path:
-    cards_dir, media_dir = write_media_deck(tmp_path)
-    return build(cards_dir, media_dir, tmp_path / "dist" / "test-deck.apkg", now=NOW).output
 
 
 def _rewrite(package: Path, out: Path, drop: str | None = None, keep_manifest: bool = False,
@@ -54,21 +47,21 @@ def _rewrite(package: Path, out: Path, drop: str | None = None, keep_manifest: b
     return out
 
 
-def test_verify_passes_on_a_good_package(built):
-    report = verify(built)
+def test_verify_passes_on_a_good_package(built: BuiltDeck):
+    report = verify(built.package)
     assert report.problems == []
-    assert (report.notes, report.cards, report.media) == (len(MEDIA_CARD_IDS), MEDIA_CARD_COUNT, 2)
+    assert (report.notes, report.cards, report.media) == (len(CARD_IDS), CARD_COUNT, 2)
 
 
 def test_verify_cli_defaults_to_the_last_build(tmp_path, monkeypatch):
-    cards_dir, media_dir = write_media_deck(tmp_path)
+    write_deck(tmp_path)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     assert runner.invoke(cli, ["--cards", "cards", "--media", "media"]).exit_code == 0
     result = runner.invoke(cli, ["verify"])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "Imported dist/test-deck.apkg into a new Anki collection: 3 notes, 6 cards, 2 media "
+        "Imported dist/test-treaty-deck.apkg into a new Anki collection: 4 notes, 6 cards, 2 media "
         "files.\nOK: no empty cards, missing or unused media, duplicates or skipped notes.\n")
 
 
@@ -86,71 +79,72 @@ def test_verify_cli_reports_a_package_that_is_not_there(tmp_path):
     assert "none.apkg: no such package; build it first" in result.output
 
 
-def test_verify_fails_on_a_media_file_missing_from_the_package(built, tmp_path):
-    broken = _rewrite(built, tmp_path / "broken.apkg", drop="map-")
+def test_verify_fails_on_a_media_file_missing_from_the_package(built: BuiltDeck, tmp_path):
+    broken = _rewrite(built.package, tmp_path / "broken.apkg", drop="timeline-")
     ids = card_ids_from_ledger(tmp_path / "cards.lock")
     report = verify(broken, ids)
     assert [str(p) for p in report.problems] == [
-        f"{broken}: card 'signing-date': media file '{_media_name(built, 'map-')}' is used by a "
+        f"{broken}: card 'signatories': media file '{_media_name(built.package, 'timeline-')}' is "
+        "used by a "
         "card but missing from the package"]
     result = CliRunner().invoke(cli, ["verify", str(broken), "--cards", str(tmp_path / "cards")])
     assert result.exit_code == 1
-    assert "card 'signing-date': media file 'map-" in result.output
+    assert "card 'signatories': media file 'timeline-" in result.output
     assert "1 problem found by Anki." in result.output
 
 
-def test_verify_fails_when_the_media_list_names_a_file_the_zip_lacks(built, tmp_path):
-    broken = _rewrite(built, tmp_path / "broken.apkg", drop="map-", keep_manifest=True)
+def test_verify_fails_when_the_media_list_names_a_file_the_zip_lacks(built: BuiltDeck, tmp_path):
+    broken = _rewrite(built.package, tmp_path / "broken.apkg", drop="timeline-",
+                      keep_manifest=True)
     result = CliRunner().invoke(cli, ["verify", str(broken)])
     assert result.exit_code == 1
     assert "broken.apkg: Anki refused to import it: 1 missing from archive" in result.output
     assert "Traceback" not in result.output
 
 
-def test_verify_fails_on_unused_media(built, tmp_path):
-    extra = _rewrite(built, tmp_path / "extra.apkg", add=("stray.png", b"not used"))
+def test_verify_fails_on_unused_media(built: BuiltDeck, tmp_path):
+    extra = _rewrite(built.package, tmp_path / "extra.apkg", add=("stray.png", b"not used"))
     assert [p.message for p in verify(extra).problems] == [
         "media file 'stray.png' is in the package but no card uses it"]
 
 
-def test_verify_fails_on_an_empty_cloze_card(built, tmp_path):
-    # The note keeps its three cards, but its text loses the c2 deletion.
-    sql = ("UPDATE notes SET flds = replace(flds, '{{c2::Vyshinsky::Soviet FM}}', 'Vyshinsky') "
+def test_verify_fails_on_an_empty_cloze_card(built: BuiltDeck, tmp_path):
+    # The note keeps its two cards, but its text loses the c2 deletion.
+    sql = ("UPDATE notes SET flds = replace(flds, '{{c2::other::a party}}', 'other') "
            "WHERE flds LIKE '%{{c2::%'")
-    broken = _rewrite(built, tmp_path / "broken.apkg", sql=sql)
+    broken = _rewrite(built.package, tmp_path / "broken.apkg", sql=sql)
     report = verify(broken, card_ids_from_ledger(tmp_path / "cards.lock"))
     assert [(p.card, p.message) for p in report.problems] == [
-        ("signers", "cloze card 2 is empty: the text has no {{c2::...}} deletion; Anki would "
+        ("article-three", "cloze card 2 is empty: the text has no {{c2::...}} deletion; Anki would "
                     "show a blank card and offer to delete it")]
     result = CliRunner().invoke(cli, ["verify", str(broken), "--cards", str(tmp_path / "cards")])
     assert result.exit_code == 1
-    assert "card 'signers': cloze card 2 is empty" in result.output
+    assert "card 'article-three': cloze card 2 is empty" in result.output
 
 
-def test_verify_fails_on_notes_sharing_a_guid(built, tmp_path):
+def test_verify_fails_on_notes_sharing_a_guid(built: BuiltDeck, tmp_path):
     sql = "UPDATE notes SET guid = (SELECT min(guid) FROM notes)"
-    broken = _rewrite(built, tmp_path / "broken.apkg", sql=sql)
+    broken = _rewrite(built.package, tmp_path / "broken.apkg", sql=sql)
     messages = [p.message for p in verify(broken).problems]
     assert len(messages) == 1
     assert "share the id (guid)" in messages[0]
 
 
 def test_verify_fails_on_duplicate_fronts(tmp_path):
-    twin = MEDIA_CARDS_YAML.replace("For how many years was the treaty concluded?",
-                              "When was the treaty signed?")
-    cards_dir, media_dir = write_media_deck(tmp_path, twin)
+    twin = CARDS_YAML.replace("The treaty's Chinese name", "When was the treaty signed?")
+    cards_dir, media_dir = write_deck(tmp_path, {"treaty.yaml": twin}, deck_media())
     package = build(cards_dir, media_dir, tmp_path / "twin.apkg", now=NOW).output
     report = verify(package, card_ids_from_ledger(tmp_path / "cards.lock"))
     assert [p.message for p in report.problems] == [
-        "cards 'signing-date', 'term-years' have the same Front 'when was the treaty signed?'; "
+        "cards 'signing-date', 'chinese-name' have the same Front 'when was the treaty signed?'; "
         "Anki marks them as duplicates"]
 
 
-def test_verify_without_anki_says_how_to_install_it(built, monkeypatch):
+def test_verify_without_anki_says_how_to_install_it(built: BuiltDeck, monkeypatch):
     for name in [m for m in sys.modules if m == "anki" or m.startswith("anki.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "anki", None)  # makes `import anki...` raise ImportError
-    result = CliRunner().invoke(cli, ["verify", str(built)])
+    result = CliRunner().invoke(cli, ["verify", str(built.package)])
     assert result.exit_code == 2
     assert "pip install anki (from a checkout of build-deck: pip install '.[anki]')" in (
         result.output)

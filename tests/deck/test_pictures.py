@@ -6,28 +6,27 @@ tools/map_geometry.json, which only `python3 tools/map.py extract` writes.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
-from test_content import CARDS, MAPS_AWAITING_CARDS, MEDIA_DIR, ROOT, TEXT_FIELDS, TIMELINE
+from helpers import (
+    MAPS_AWAITING_CARDS,
+    REPO,
+    TEXT_FIELDS,
+    TREATY_MEDIA_DIR,
+    load_tool,
+    timeline_tool,
+    treaty_cards,
+)
 
 from deckbuilder.notes import CSS, NOTE_TYPES
 
-
-def _load_tool(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look the module up while building
-    spec.loader.exec_module(module)
-    return module
-
-
-MAP = _load_tool("map_tool", ROOT / "tools" / "map.py")
-ASSIGN = _load_tool("assign_images_tool", ROOT / "tools" / "assign_images.py")
+ROOT = REPO
+MEDIA_DIR = TREATY_MEDIA_DIR
+CARDS = treaty_cards()
+TIMELINE = timeline_tool()
+MAP = load_tool("map_tool", ROOT / "tools" / "map.py")
+ASSIGN = load_tool("assign_images_tool", ROOT / "tools" / "assign_images.py")
 GEOMETRY = MAP.load_geometry()
 IMAGES = {card["id"]: card.get("image") for card in CARDS}
 

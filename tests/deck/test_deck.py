@@ -4,31 +4,11 @@ README says."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-from helpers import import_package
-from test_content import MAPS_AWAITING_CARDS
+from helpers import MAPS_AWAITING_CARDS, REPO, import_package
 
-from deckbuilder.cli import cli
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """A copy of cards/, media/ and cards.lock, built; returns the copy's root."""
-    root = tmp_path_factory.mktemp("real-deck")
-    shutil.copytree(ROOT / "cards", root / "cards")
-    shutil.copytree(ROOT / "media", root / "media")
-    shutil.copy(ROOT / "cards.lock", root / "cards.lock")
-    result = CliRunner().invoke(cli, ["--cards", str(root / "cards"), "--media",
-                                      str(root / "media"), "-o", str(root / "deck.apkg")])
-    assert result.exit_code == 0, result.output
-    (root / "output.txt").write_text(result.output)
-    return root
+ROOT = REPO
 
 
 def _readme_counts() -> tuple[int, int, int]:
@@ -39,17 +19,17 @@ def _readme_counts() -> tuple[int, int, int]:
     return notes, cards, media
 
 
-def test_committed_ledger_is_current(built):
+def test_committed_ledger_is_current(treaty_build):
     # A stale cards.lock would give learners needless updates; rebuild and commit it.
-    assert "0 new, 0 updated" in (built / "output.txt").read_text()
-    assert (built / "cards.lock").read_bytes() == (ROOT / "cards.lock").read_bytes()
+    assert "0 new, 0 updated" in (treaty_build / "output.txt").read_text()
+    assert (treaty_build / "cards.lock").read_bytes() == (ROOT / "cards.lock").read_bytes()
 
 
-def test_real_deck_imports_with_the_counts_the_readme_states(built, collection):
+def test_real_deck_imports_with_the_counts_the_readme_states(treaty_build, collection):
     notes, cards, media = _readme_counts()
     assert f"{notes} notes, {cards} cards, {media} media files" in (
-        built / "output.txt").read_text()
-    log = import_package(collection, built / "deck.apkg")
+        treaty_build / "output.txt").read_text()
+    log = import_package(collection, treaty_build / "deck.apkg")
     assert len(log.new) == notes
     assert collection.note_count() == notes and collection.card_count() == cards
     arrived = sorted(p.name for p in Path(collection.media.dir()).iterdir())
@@ -77,11 +57,11 @@ def test_committed_changelog_is_current():
     assert _undated((ROOT / "CHANGELOG.md").read_text(encoding="utf-8")) == expected
 
 
-def test_real_deck_tells_learners_its_version_and_corrections(built, collection):
+def test_real_deck_tells_learners_its_version_and_corrections(treaty_build, collection):
     from deckbuilder.ledger import correction_tag, read_ledger, releases
 
     latest = releases(read_ledger(ROOT / "cards.lock"))[0]
-    import_package(collection, built / "deck.apkg")
+    import_package(collection, treaty_build / "deck.apkg")
     deck = collection.decks.get(collection.decks.id_for_name("Sino-Soviet Treaty of 1950"))
     assert f"<b>Version {latest.version}</b>" in deck["desc"]
     assert f"What's new in {latest.version}: {latest.counts()}." in deck["desc"]

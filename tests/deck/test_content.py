@@ -8,18 +8,21 @@ file, never the working directory) and need neither the builder nor Anki.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
+from helpers import (
+    MAPS_AWAITING_CARDS,
+    TEXT_FIELDS,
+    TREATY_CARDS_DIR,
+    TREATY_MEDIA_DIR,
+    load_yaml,
+    timeline_tool,
+    treaty_cards,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-CARDS_DIR = ROOT / "cards"
-MEDIA_DIR = ROOT / "media"
-TIMELINE_PY = ROOT / "tools" / "timeline.py"
+CARDS_DIR = TREATY_CARDS_DIR
+MEDIA_DIR = TREATY_MEDIA_DIR
 
 # The one tag scheme of the deck.
 TAGS = {
@@ -253,41 +256,12 @@ DATE_WORDS = re.compile(
     r"\b(\d{1,4}|January|February|March|April|May|June|July|August|September|October|"
     r"November|December|to|and|or|from|until|on|in|the|of)\b|[–—\-,.()]", re.IGNORECASE)
 
-TEXT_FIELDS = ("front", "back", "cloze", "extra", "notes")
 CARD_ID = re.compile(r"^[a-z0-9-]+$")
 
-
-def _load(path: Path):
-    with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
-
-
-def _load_cards() -> list[dict]:
-    """Every card, with its file name and its full tag set (file tags + card tags)."""
-    cards = []
-    for path in sorted(CARDS_DIR.glob("*.yaml")):
-        if path.name == "deck.yaml":
-            continue
-        data = _load(path)
-        file_tags = data.get("tags", [])
-        for card in data["cards"]:
-            cards.append({**card, "_file": path.name,
-                          "_tags": set(file_tags) | set(card.get("tags", []))})
-    return cards
-
-
-def _load_timeline():
-    spec = importlib.util.spec_from_file_location("timeline", TIMELINE_PY)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["timeline"] = module  # dataclasses look the module up while building
-    spec.loader.exec_module(module)
-    return module
-
-
-DECK = _load(CARDS_DIR / "deck.yaml")
-CARDS = _load_cards()
+DECK = load_yaml(CARDS_DIR / "deck.yaml")
+CARDS = treaty_cards()
 BY_ID = {card["id"]: card for card in CARDS}
-TIMELINE = _load_timeline()
+TIMELINE = timeline_tool()
 
 
 def _text(card: dict) -> str:
@@ -378,9 +352,6 @@ def test_referenced_media_exist():
 # Places of tools/map.py that no card asks about, so their own maps sit unused in media/: the
 # fact sheet names Harbin and Changchun only as stations of the railway, which every map labels.
 # tests/test_pictures.py checks this is exactly the set of places no card shows.
-MAPS_AWAITING_CARDS = {"changchun", "harbin"}
-
-
 def test_every_media_file_is_used():
     used = {card[f] for card in CARDS for f in ("image", "audio") if f in card}
     used |= {f"map-{key}.svg" for key in MAPS_AWAITING_CARDS}
