@@ -32,8 +32,8 @@ V2_EDITS = [
      "back: 14 February 1950, in the **Kremlin**\n"
      "    correction: the signing took place in the Kremlin"),
     ("notes: Stalin and Mao attended.", "notes: Stalin and Mao looked on.\n    reverse: true"),
-    ("{{c2::other}}", "other"),  # its second card is left empty
-    ("    audio: name.mp3\n", "    audio: name.mp3\n    retired: true\n"),
+    ("{{c2::other::a party}}", "other"),  # its second card is left empty
+    ("    audio: name.wav\n", "    audio: name.wav\n    retired: true\n"),
 ]
 NEW_CARD = "  - id: term-years\n    front: For how many years?\n    back: Thirty\n"
 

@@ -18,7 +18,7 @@ from helpers import add_shipped_record, import_package, study
 
 from deckbuilder.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIRST_EDITION, MIDWAY, RELEASE_2 = "ae3bc8a", "20e0b55", "a394588"
 DECK = "Sino-Soviet Treaty of 1950"
 
