@@ -25,7 +25,7 @@ from deckbuilder.ledger import (
     make_plan,
     read_ledger,
 )
-from deckbuilder.notes import NOTE_TYPES, Note, NoteType, build_notes
+from deckbuilder.notes import Note, NoteType, build_notes, note_types_for
 from deckbuilder.package import collection_file, package_writer
 from deckbuilder.paths import DECK_FILE, default_ledger, default_output
 from deckbuilder.source import Deck, MediaFile, load_deck, media_files
@@ -38,6 +38,7 @@ class DeckNotes:
     deck: Deck
     notes: list[Note]
     media: dict[str, MediaFile]
+    note_types: tuple[NoteType, ...]
 
     @property
     def card_count(self) -> int:
@@ -79,22 +80,24 @@ def _quiet(stage: str) -> None:
 
 
 @_no_cyclic_gc()
-def make_notes(cards_dir: Path, media_dir: Path, note_types: tuple[NoteType, ...] = NOTE_TYPES,
+def make_notes(cards_dir: Path, media_dir: Path, note_types: tuple[NoteType, ...] | None = None,
                keep_cards: bool = False, progress: Callable[[str], None] = _quiet) -> DeckNotes:
     """Read and validate the cards and make their notes. Raises DeckError on bad input.
 
     The notes carry all that later steps need, so the returned deck has no cards unless
     keep_cards: letting them go before the ledger is built keeps a 100k-card build's peak memory
     at the bare genanki job's (tests/benchmark.py). `progress` is told what is being done.
+    note_types: the deck's own (deck.yaml, style.css) unless given.
     """
     progress(f"Reading cards from {display_path(Path(cards_dir))}")
     deck = load_deck(cards_dir, media_dir)
     progress(f"Making {len(deck.cards)} notes")
     media = media_files(deck)
+    note_types = note_types or note_types_for(deck)
     notes = build_notes(deck, media, note_types)
     if not keep_cards:
         deck = dataclasses.replace(deck, cards=[])  # the only other reference to the cards
-    return DeckNotes(deck, notes, media)
+    return DeckNotes(deck, notes, media, note_types)
 
 
 def _deck_facts(deck: Deck) -> DeckFacts:
@@ -107,7 +110,7 @@ def _deck_facts(deck: Deck) -> DeckFacts:
 
 @_no_cyclic_gc()
 def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
-            note_types: tuple[NoteType, ...] = NOTE_TYPES, now: int | None = None,
+            note_types: tuple[NoteType, ...] | None = None, now: int | None = None,
             progress: Callable[[str], None] = _quiet, output: Path | None = None) -> Prepared:
     """Everything short of writing: validate, make notes, plan against the ledger.
 
@@ -120,16 +123,16 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     old = read_ledger(ledger_path)
     if old.missing:
         safety.refuse_lost_ledger(ledger_path, Path(output or default_output(made.deck.name)))
-    shipment = Shipment(_deck_facts(made.deck), made.notes, note_types,
+    shipment = Shipment(_deck_facts(made.deck), made.notes, made.note_types,
                         {name: m.package_name for name, m in made.media.items()})
     plan = make_plan(shipment, old, ledger_path, now)
     # The plan's notes: with the tags and identities the ledger gives them (corrections, renames).
-    return Prepared(made.deck, plan.notes, made.media, plan, ledger_path)
+    return Prepared(made.deck, plan.notes, made.media, made.note_types, plan, ledger_path)
 
 
 @_no_cyclic_gc()
 def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
-          ledger_path: Path | None = None, note_types: tuple[NoteType, ...] = NOTE_TYPES,
+          ledger_path: Path | None = None, note_types: tuple[NoteType, ...] | None = None,
           now: int | None = None, progress: Callable[[str], None] = _quiet) -> BuildResult:
     """Build the package and update the ledger. Raises DeckError, writing nothing, on bad input.
 
@@ -151,7 +154,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
         plan = prepared.plan
         release_notes = (description_html(plan.ledger, prepared.notes, prepared.deck.version)
                          if prepared.deck.version else "")
-        with collection_file(prepared.deck, prepared.notes, note_types, plan,
+        with collection_file(prepared.deck, prepared.notes, prepared.note_types, plan,
                              release_notes) as collection:
             package = Staged(output, package_writer(collection, prepared.media))
         try:
@@ -168,5 +171,5 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
         finally:
             package.close()
         sync_folders(output.parent, ledger_path.parent)
-    return BuildResult(prepared.deck, prepared.notes, prepared.media, plan,
+    return BuildResult(prepared.deck, prepared.notes, prepared.media, prepared.note_types, plan,
                        prepared.ledger_path, output, tuple(notices))

@@ -65,3 +65,8 @@ def did_you_mean(word: str, candidates: list[str]) -> str:
 
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def counted(number: int, noun: str) -> str:
+    """'1 note', '2 notes', '1 media file': every count the commands print."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

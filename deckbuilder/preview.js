@@ -24,7 +24,7 @@
       note.hidden = !match;
       if (match) shown += 1;
     });
-    count.textContent = shown + " of " + notes.length + " notes";
+    count.textContent = shown + " of " + notes.length + (notes.length === 1 ? " note" : " notes");
     none.hidden = shown > 0;
   }
 

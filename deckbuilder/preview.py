@@ -17,7 +17,8 @@ from pathlib import Path
 
 from deckbuilder.atomic import write_atomically
 from deckbuilder.build import make_notes
-from deckbuilder.notes import NOTE_TYPES, Note, RenderedCard, render_note
+from deckbuilder.errors import counted
+from deckbuilder.notes import Note, RenderedCard, note_types_for, render_note
 from deckbuilder.paths import default_output
 from deckbuilder.render import markdown, plain_text
 from deckbuilder.source import Card, Deck, MediaFile
@@ -138,7 +139,7 @@ def page(deck: Deck, notes: list[Note], media: dict[str, MediaFile]) -> str:
                       for t in _all_tags(notes))
     description = markdown(deck.description) if deck.description else ""
     version = f"Version {html.escape(deck.version)}: " if deck.version else ""
-    css = "\n".join(dict.fromkeys(nt.css for nt in NOTE_TYPES))  # the package's card CSS
+    css = "\n".join(dict.fromkeys(nt.css for nt in note_types_for(deck)))  # the package's CSS
     summary = json.dumps({"notes": len(notes), "cards": total, "ids": [n.card_id for n in notes]})
     summary = summary.replace("</", "<\\/")  # cannot end the <script> early
     body = "".join(_note_html(n, cards[n.card_id], uris) for n in notes)
@@ -161,14 +162,15 @@ String(e.message||e.type)+" "+(e.filename||"")+":"+(e.lineno||""));}});</script>
 <header class="pv-top">
 <div class="pv-title"><h1>{html.escape(deck.name)}</h1>
 <p class="pv-desc">{description}</p>
-<p class="pv-counts">{version}{len(notes)} notes, {total} cards, {len(media)} media files.
+<p class="pv-counts">{version}{counted(len(notes), 'note')}, {counted(total, 'card')}, \
+{counted(len(media), 'media file')}.
 Each card is shown as Anki will show it: the question, then the answer.</p></div>
 <form class="pv-filters" role="search" onsubmit="return false">
 <label>Find <input id="pv-q" type="search" placeholder="text, id or tag" autocomplete="off">
 </label>
 <label>Tag <select id="pv-tag"><option value="">All tags</option>{options}</select></label>
 <label class="pv-night"><input id="pv-night" type="checkbox"> Night mode</label>
-<output id="pv-count" aria-live="polite">{len(notes)} of {len(notes)} notes</output>
+<output id="pv-count" aria-live="polite">{len(notes)} of {counted(len(notes), 'note')}</output>
 </form>
 </header>
 <main id="pv-notes">

@@ -32,7 +32,7 @@ from deckbuilder.ledger import (
     latest_time,
     version_key,
 )
-from deckbuilder.notes import NOTE_TYPES, RETIRED_TAG, Note, NoteType, guid_for
+from deckbuilder.notes import RETIRED_TAG, Note, NoteType, guid_for
 
 MAX_PACKAGE = 4 << 30
 
@@ -52,7 +52,7 @@ def _digest(note_type_id: int, fields: str, tags: str) -> str:
 
 
 def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
-                        note_types: tuple[NoteType, ...] = NOTE_TYPES) -> Recovered:
+                        note_types: tuple[NoteType, ...] | None = None) -> Recovered:
     """The ledger the released package implies for today's cards. Raises DeckError."""
     problems = Problems()
     file = display_path(Path(package))
@@ -131,7 +131,7 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
     if released:
         ledger.releases.setdefault(released, ledger.created)
     models = json.loads(models_json)
-    for note_type in note_types:
+    for note_type in made.note_types:
         model = models.get(str(note_type.id))
         if model is None:
             continue

@@ -9,6 +9,7 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckbuilder.cli.runtime import Progress, exit_now, interrupted
 
@@ -23,6 +24,10 @@ from deckbuilder import DeckError  # noqa: E402
 from deckbuilder.cli.install import install  # noqa: E402
 from deckbuilder.cli.options import cards_option, ledger_option, media_option  # noqa: E402
 from deckbuilder.cli.release import changelog, ledger  # noqa: E402
+from deckbuilder.errors import counted  # noqa: E402
+
+if TYPE_CHECKING:
+    from deckbuilder.build import DeckNotes
 
 
 class _BuildByDefault(click.Group):
@@ -100,8 +105,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     if quiet:
         return
     plan = result.plan
-    _echo(f"Built {result.output}: {len(result.notes)} notes, {result.card_count} cards, "
-               f"{len(result.media)} media files.")
+    _echo(f"Built {result.output}: {_contents(result)}.")
     _echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
                f"{len(plan.unchanged)} unchanged, {len(plan.retired)} retired.")
     release = result.deck.version
@@ -147,8 +151,7 @@ def check(cards_dir: Path, media_dir: Path, output: Path | None,
 
     prepared = prepare(cards_dir, media_dir, ledger_path, output=output)
     plan = prepared.plan
-    click.echo(f"OK: {len(prepared.notes)} notes, {prepared.card_count} cards, "
-               f"{len(prepared.media)} media files in '{prepared.deck.name}'; a build would add "
+    click.echo(f"OK: {_contents(prepared)} in '{prepared.deck.name}'; a build would add "
                f"{len(plan.added)}, update {len(plan.updated)} and retire {len(plan.retired)}.")
 
 
@@ -173,7 +176,8 @@ def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bo
     from deckbuilder.preview import write_preview
 
     result, output = write_preview(cards_dir, media_dir, output)
-    click.echo(f"Wrote {output}: {len(result.notes)} notes, {result.card_count} cards.")
+    click.echo(f"Wrote {output}: {counted(len(result.notes), 'note')}, "
+               f"{counted(result.card_count, 'card')}.")
     if open_page:
         click.launch(str(output.resolve()))
 
@@ -214,8 +218,9 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
         raise SystemExit(2) from None
     except DeckError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"Imported {report.package} into a new Anki collection: {report.notes} notes, "
-               f"{report.cards} cards, {report.media} media files.")
+    click.echo(f"Imported {report.package} into a new Anki collection: "
+               f"{counted(report.notes, 'note')}, {counted(report.cards, 'card')}, "
+               f"{counted(report.media, 'media file')}.")
     if report.ok:
         click.echo("OK: no empty cards, missing or unused media, duplicates or skipped notes.")
         return
@@ -249,6 +254,11 @@ def main() -> None:
     except SystemExit as e:
         exit_now(e.code if isinstance(e.code, int) else (0 if e.code is None else 1))
     exit_now(0)
+
+
+def _contents(made: DeckNotes) -> str:
+    return (f"{counted(len(made.notes), 'note')}, {counted(made.card_count, 'card')}, "
+            f"{counted(len(made.media), 'media file')}")
 
 
 def _content_error(error: DeckError) -> click.ClickException:

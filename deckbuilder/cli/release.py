@@ -8,6 +8,7 @@ import click
 
 from deckbuilder import DeckError
 from deckbuilder.cli.options import cards_option, ledger_option, media_option
+from deckbuilder.errors import counted
 
 
 @click.command(short_help="Print release notes in Markdown, newest release first.")
@@ -87,5 +88,5 @@ def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | 
     write_atomically(ledger_path, lambda f: f.writelines(
         line.encode("utf-8") for line in ledger_lines(found.ledger)))
     click.echo(f"Wrote {display_path(ledger_path)} from {display_path(package)}: "
-               f"{found.matched} notes released, {found.changed} changed since, "
-               f"{found.new} new cards.")
+               f"{counted(found.matched, 'note')} released, {found.changed} changed since, "
+               f"{counted(found.new, 'new card')}.")

@@ -1,4 +1,4 @@
-"""The two note types every deck uses.
+"""The two note types of a deck: Fact (front and back, optionally reversed) and Cloze.
 
 Released note types are frozen: their ids, field names and template names never change
 (Anki would refuse to update notes and fork a copy of the type). Template HTML and CSS may.
@@ -6,10 +6,13 @@ Released note types are frozen: their ids, field names and template names never 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from deckbuilder.source import Deck
 
 # Read beside this module, not through importlib.resources: see schema.py.
 CSS = Path(__file__).with_name("card.css").read_text("utf-8")
@@ -88,3 +91,14 @@ CLOZE = NoteType(
 )
 
 NOTE_TYPES = (FACT, CLOZE)
+
+
+def note_types_for(deck: Deck) -> tuple[NoteType, ...]:
+    """The deck's own note types (deck.yaml's note_types, its style.css or the tool's), or,
+    for a deck that names none, the ones the treaty deck and the decks made before it share."""
+    if not deck.note_types:
+        return NOTE_TYPES
+    css = CSS if deck.style is None else deck.style
+    fact, cloze = deck.note_types["fact"], deck.note_types["cloze"]
+    return (dataclasses.replace(FACT, id=fact.id, name=fact.name, css=css),
+            dataclasses.replace(CLOZE, id=cloze.id, name=cloze.name, css=css))

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckbuilder.errors import Problems, did_you_mean, display_path
-from deckbuilder.paths import DECK_FILE
+from deckbuilder.files import MAX_TEXT_FILE, InputFileError, read_regular
+from deckbuilder.paths import DECK_FILE, STYLE_FILE
 from deckbuilder.render import image_sources
 from deckbuilder.source import yamlfile
 from deckbuilder.source.cloze import cloze_problem
-from deckbuilder.source.deckfile import read_deck_file, read_yaml
+from deckbuilder.source.deckfile import DeckSettings, read_deck_file, read_yaml
 from deckbuilder.source.media import AUDIO_TYPES, IMAGE_TYPES, check_media
 from deckbuilder.source.model import Card, Deck, Source
 from deckbuilder.source.schema import CARD_KEYS, FILE_KEYS, check_keys, type_name
@@ -198,6 +199,27 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     if not cards and not problems.found:
         problems.add(display_path(cards_dir), message="no cards found: add a *.yaml file with "
                      "a 'cards:' list")
+    style = _read_style(Path(cards_dir).resolve().parent / STYLE_FILE, settings, problems)
     problems.raise_if_any()
     return Deck(settings.name, settings.id, settings.description, sources, cards, cards_dir,
-                media_dir, context.media, marks, settings.version)
+                media_dir, context.media, marks, settings.version, settings.note_types, style)
+
+
+def _read_style(path: Path, settings: DeckSettings, problems: Problems) -> str | None:
+    """The deck's own card style, beside cards/ (None: the tool's)."""
+    if not path.exists():
+        return None
+    file = display_path(path)
+    if not settings.note_types and settings.id:
+        problems.add(file, message="a deck's own style needs its own note types: with build-deck's "
+                     "shared ones it would restyle other decks' cards in a learner's collection. "
+                     "Add 'note_types' to deck.yaml (see the README: 'Decks that share ids'), or "
+                     "remove style.css")
+        return None
+    try:
+        return read_regular(path, MAX_TEXT_FILE).decode("utf-8-sig")
+    except InputFileError as e:
+        problems.add(file, message=str(e))
+    except UnicodeDecodeError as e:
+        problems.add(file, message=f"not valid UTF-8 (byte {e.start}); save it as UTF-8")
+    return None

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbuilder.errors import Problems, display_path
+from deckbuilder.errors import Problems, did_you_mean, display_path
 from deckbuilder.files import MAX_TEXT_FILE, InputFileError, read_regular
 from deckbuilder.source import yamlfile
-from deckbuilder.source.model import Source
+from deckbuilder.source.ids import borrowed_id
+from deckbuilder.source.model import NoteTypeSetting, Source
 from deckbuilder.source.schema import (
     DECK_KEYS,
     KEY_PATTERN,
+    NOTE_TYPE_KEYS,
     SOURCE_KEYS,
     check_keys,
     check_value,
@@ -49,6 +51,7 @@ class DeckSettings:
     sources: dict[str, Source] = field(default_factory=dict)
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> line, col
     version: str | None = None
+    note_types: dict[str, NoteTypeSetting] = field(default_factory=dict)
 
 
 def read_deck_file(path: Path, problems: Problems) -> DeckSettings:
@@ -100,4 +103,60 @@ def read_deck_file(path: Path, problems: Problems) -> DeckSettings:
     marks = {key: data.mark(key) for key in ("name", "id", "description", "version")}
     if isinstance(raw_sources, yamlfile.Mapping):
         marks.update({f"source:{key}": raw_sources.mark(key) for key in raw_sources})
-    return DeckSettings(name.strip(), deck_id, description, sources, marks, version)
+    note_types = _note_types(data.get("note_types"), file, problems)
+    wrong = borrowed_id(deck_id, name.strip()) if deck_id else None
+    if wrong:
+        problems.add(file, *data.mark("id"), message=f"'id': {wrong}; notes with the same "
+                     f"card ids would overwrite each other's in a learner's collection. {_FRESH}")
+    for kind, setting in note_types.items():
+        wrong = borrowed_id(setting.id, name.strip())
+        if wrong:
+            problems.add(file, *_note_type_mark(data, kind), message=f"note type '{kind}': "
+                         f"{wrong}; one deck's style and templates would replace the other's "
+                         f"in a learner's collection. {_FRESH}")
+    return DeckSettings(name.strip(), deck_id, description, sources, marks, version, note_types)
+
+
+_FRESH = ("Give this deck ids of its own, fresh from `build-deck new` (it prints them), before "
+          "its first release; after one, see the README: 'Decks that share ids'")
+_KINDS = ("fact", "cloze")
+
+
+def _note_type_mark(data: yamlfile.Mapping, kind: str) -> tuple[int, int]:
+    raw = data.get("note_types")
+    return raw.mark(kind) if isinstance(raw, yamlfile.Mapping) and kind in raw else data.mark(
+        "note_types")
+
+
+def _note_types(raw: object, file: str, problems: Problems) -> dict[str, NoteTypeSetting]:
+    """deck.yaml's note_types: the deck's own Fact and Cloze note types (an id and a name)."""
+    if not isinstance(raw, yamlfile.Mapping):  # absent, or wrong and reported already
+        return {}
+    found: dict[str, NoteTypeSetting] = {}
+    for kind in _KINDS:
+        if kind not in raw:
+            problems.add(file, raw.line, raw.col, message=f"'note_types' has no '{kind}': give "
+                         "it an 'id' and a 'name'")
+    for kind, value in raw.items():
+        line, col = raw.mark(kind)
+        if kind not in _KINDS:
+            problems.add(file, line, col, message=f"unknown note type '{kind}' (a deck has "
+                         f"'fact' and 'cloze'){did_you_mean(str(kind), list(_KINDS))}")
+            continue
+        if not isinstance(value, yamlfile.Mapping):
+            problems.add(file, line, col, message=f"note type '{kind}' must be a mapping with "
+                         "'id' and 'name'")
+            continue
+        before = len(problems.found)
+        check_keys(value, NOTE_TYPE_KEYS, problems, file, where=f" in note type '{kind}'")
+        for key in ("id", "name"):
+            if key not in value:
+                problems.add(file, line, col, message=f"note type '{kind}' has no '{key}'")
+        if len(problems.found) == before:
+            found[kind] = NoteTypeSetting(int(value["id"]), value["name"].strip())
+    if len(found) == 2:
+        fact, cloze = found["fact"], found["cloze"]
+        if fact.id == cloze.id or fact.name == cloze.name:
+            problems.add(file, raw.line, raw.col, message="the note types 'fact' and 'cloze' "
+                         "need different ids and different names")
+    return found

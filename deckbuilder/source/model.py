@@ -14,6 +14,14 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteTypeSetting:
+    """One of the deck's own note types, as deck.yaml names it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """One card as the author wrote it, with where it was written."""
 
@@ -52,3 +60,6 @@ class Deck:
     media: dict[str, Path] = field(default_factory=dict)  # name in a card -> file on disk
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # deck.yaml key -> line, col
     version: str | None = None  # the release being built (major.minor.patch)
+    # 'fact' and 'cloze' -> the deck's own note types; empty: it shares build-deck's
+    note_types: dict[str, NoteTypeSetting] = field(default_factory=dict)
+    style: str | None = None  # the deck's style.css; None: the tool's

@@ -86,6 +86,7 @@ CARD_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA)
              for k, v in CARD_FILE_SCHEMA["$defs"]["card"]["properties"].items()}
 FILE_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA) for k, v in CARD_FILE_SCHEMA["properties"].items()}
 DECK_KEYS = {k: _resolve(v, DECK_FILE_SCHEMA) for k, v in DECK_FILE_SCHEMA["properties"].items()}
+NOTE_TYPE_KEYS = DECK_FILE_SCHEMA["$defs"]["noteType"]["properties"]
 SOURCE_KEYS = DECK_FILE_SCHEMA["properties"]["sources"]["additionalProperties"]["properties"]
 
 
