@@ -36,7 +36,31 @@ def _parser():
     # xhtmlOut off: <br>, <hr> and <img> as a browser writes them, not "<br />".
     parser = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False})
     parser.add_render_rule("image", _image)
+    parser.inline.ruler.before("escape", "math", _math)
+    parser.add_render_rule("math", _math_html)
     return parser
+
+
+_MATH_END = {"(": "\\)", "[": "\\]"}
+
+
+def _math(state, silent: bool) -> bool:
+    """MathJax, as Anki reads it: \\(...\\) and \\[...\\] reach the field as typed (Markdown
+    would eat the backslashes and read '*' and '_' as emphasis). $...$ is no math in Anki."""
+    src, pos = state.src, state.pos
+    if src[pos] != "\\" or pos + 1 >= state.posMax or src[pos + 1] not in _MATH_END:
+        return False
+    end = src.find(_MATH_END[src[pos + 1]], pos + 2, state.posMax)
+    if end < 0:
+        return False
+    if not silent:
+        state.push("math", "", 0).content = src[pos:end + 2]
+    state.pos = end + 2
+    return True
+
+
+def _math_html(renderer, tokens, idx, options, env) -> str:
+    return html.escape(tokens[idx].content, quote=False)
 
 
 def _image(renderer, tokens, idx, options, env) -> str:

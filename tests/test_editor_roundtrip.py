@@ -9,6 +9,7 @@ import random
 import re
 from pathlib import Path
 
+import pytest
 from helpers import chromium, needs_chromium, write_deck
 
 from deckbuilder.build import make_notes
@@ -34,6 +35,13 @@ HANDPICKED = [
     '![a "q" <b> & c\u00a0d](x.png)', "![](x.png)![*em* `c`](x.png 'title \"t\" <u>')",
     "[![linked](x.png)](https://example.org/?a&b)", "![ref][i]\n\n[i]: x.png",
 ]
+# MathJax as people type it (issue 18): reaches the field verbatim, so it must come back so too.
+MATH = [
+    r"\(x^2\)", r"\(x_1 * y_2 * z\) and *em*", r"\[a<b & c > d\]", "\\[\n x_1 *a* \n\\]",
+    r"\(\frac{1}{2}\) \(\text{\"quoted\"}\)", "\\(a\u00a0b\\)", r"{{c1::\(\sqrt{2}\)::root}}",
+    "- \\(x\\)\n- \\[y\\]", r"\(\{a, b\}\) [\(x\)](https://example.org)", r"\\(not math\\)",
+    r"$x_1$ and $y_2$ are *not* math", r"\(unclosed *em*",
+]
 # The media a Markdown image may show, by its name in the cards: as the build passes them.
 IMAGES = {"x.png": "x-0123456789ab.png"}
 
@@ -44,7 +52,8 @@ def _random_texts(count: int) -> list[str]:
     alphabet = list("abcXYZ019 .)(-+=:;,?!'\"/%@$^|{}\n\t\u00a0\u2028é\u0301中😀&<>*_`#~[]\\")
     atoms = ["**", "*", "`", "[a](http://x.org/?a=1&b=2)", "![i](x.png)", "&quot;", "&amp;",
              "&nbsp;", "&#91;", "<b>", "\n\n", "\n- ", "\n1. ", "\n> ", "\n```\n", "    ",
-             "{{c1::", "}}", "[sound:", "  \n", "---", "&lt;", '"', "'"]
+             "{{c1::", "}}", "[sound:", "  \n", "---", "&lt;", '"', "'", "\\(", "\\)",
+             "\\[", "\\]"]
     texts = []
     for _ in range(count):
         pieces = [rng.choice(atoms) if rng.random() < 0.3 else rng.choice(alphabet)
@@ -77,7 +86,7 @@ def test_every_field_comes_back_from_a_contenteditable_unchanged(tmp_path):
     fields = _deck_fields(ROOT / "cards", ROOT / "media")
     assert len(fields) > 300  # the treaty deck, every field of every note
     fields |= _deck_fields(*write_deck(tmp_path / "test-deck"))
-    fields |= {markdown(text, IMAGES) for text in HANDPICKED + _random_texts(3000)}
+    fields |= {markdown(text, IMAGES) for text in HANDPICKED + MATH + _random_texts(3000)}
     assert sum('<img src="x-0123456789ab.png"' in f for f in fields) > 50
     ordered = sorted(fields)
     back = _through_contenteditable(ordered, tmp_path)
@@ -93,3 +102,17 @@ def test_no_entity_a_browser_would_decode():
     assert markdown("a\u00a0b") == "a&nbsp;b"
     assert markdown("one  \ntwo") == "one<br>\ntwo"
     assert markdown("[sound:x.mp3]") == "<span>[</span>sound:x.mp3]"
+
+
+@pytest.mark.parametrize("typed,field", [
+    (r"\(x^2\)", r"\(x^2\)"),
+    (r"\(x_1 * y_2 * z_3\) and *em*", r"\(x_1 * y_2 * z_3\) and <em>em</em>"),
+    (r"\[a<b & c\]", r"\[a&lt;b &amp; c\]"),
+    ("\\[\n x_1 *a* \n\\]", "\\[\n x_1 *a* \n\\]"),
+    (r"**b** \(\frac{a}{b}\)", r"<strong>b</strong> \(\frac{a}{b}\)"),
+    (r"$x_1$ *e* $y_1$", r"$x_1$ <em>e</em> $y_1$"),  # $...$ is not math in Anki
+    (r"\\(x\\)", r"\(x\)"),  # escaped backslashes are Markdown's, as before
+    (r"\(unclosed *em*", "(unclosed <em>em</em>"),
+])
+def test_mathjax_reaches_the_field_as_typed(typed, field):
+    assert markdown(typed) == field

@@ -26,13 +26,16 @@ ANKI = settings(max_examples=30, deadline=None,
 
 def _markdown_it(text: str) -> str:
     """What markdown() promises: markdown-it's HTML of the NFC text, a lone paragraph unwrapped,
-    typed [sound:]/[anki:] tags kept from playing, serialised as a browser would."""
+    typed [sound:]/[anki:] tags kept from playing, MathJax kept as typed, serialised as a
+    browser would."""
     from markdown_it import MarkdownIt
 
-    from deckbuilder.render import _as_browser_serialises
+    from deckbuilder.render import _as_browser_serialises, _math, _math_html
 
-    rendered = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False}).render(
-        unicodedata.normalize("NFC", text))
+    parser = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False})
+    parser.inline.ruler.before("escape", "math", _math)
+    parser.add_render_rule("math", _math_html)
+    rendered = parser.render(unicodedata.normalize("NFC", text))
     if (rendered.startswith("<p>") and rendered.endswith("</p>\n")
             and "<p>" not in rendered[3:]):
         rendered = rendered[3:-5]

@@ -53,6 +53,14 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> P
     deck, notes, note_types = shipment.deck, shipment.notes, shipment.note_types
     problems = Problems()
     file = display_path(ledger_path)
+    other = _another_decks(old, shipment)
+    if other:
+        # One problem, not one per card: a fork's old ledger, or one copied from another deck.
+        problems.add(file, 0, 0, None,
+                     f"this is the ledger of another deck: '{old.deck_name}' (id "
+                     f"{old.deck_id}), {other}. To start a deck of your own in this folder, "
+                     "with its own ids and ledger: build-deck new --here")
+        problems.raise_if_any()
     if old.deck_id and old.deck_id != deck.id:
         problems.add(deck.file, *deck.mark("id"), None,
                      f"the deck id was {old.deck_id} in the last build (ledger {file}, deck "
@@ -137,3 +145,18 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> P
     problems.raise_if_any()
     return result
 
+
+def _another_decks(old: Ledger, shipment: Shipment) -> str:
+    """Why the ledger is plainly another deck's, or '': it has another name and another id,
+    or none of the cards. (A deck renamed by mistake keeps its cards, and is told to put its
+    name back.)"""
+    if not old.deck_name or not old.cards:
+        return ""
+    deck = shipment.deck
+    ids = {note.card_id for note in shipment.notes} | {note.was for note in shipment.notes
+                                                        if note.was}
+    if not any(card_id in old.cards or card_id in old.renames for card_id in ids):
+        return f"which holds none of the cards of '{deck.name}' here"
+    if old.deck_name != deck.name and old.deck_id != deck.id:
+        return f"not '{deck.name}' (id {deck.id})"
+    return ""
