@@ -28,8 +28,9 @@ ALLOWED: dict[str, set[str]] = {
     "verify": {"ledger", "notes", "source", "base"},
     "recover": {"build", "ledger", "notes", "source", "base"},
     "install": {"package", "ledger", "notes", "base"},
-    "cli": {"build", "preview", "verify", "recover", "install", "safety", "package", "ledger",
-            "notes", "source", "base"},
+    "new": {"ledger", "notes", "source", "base"},
+    "cli": {"build", "preview", "verify", "recover", "install", "new", "safety", "package",
+            "ledger", "notes", "source", "base"},
 }
 MAX_CHAIN = 6  # edges between units; genanki has 3, sqlite-utils 5
 

@@ -22,6 +22,7 @@ import click  # noqa: E402
 
 from deckbuilder import DeckError  # noqa: E402
 from deckbuilder.cli.install import install  # noqa: E402
+from deckbuilder.cli.new import new  # noqa: E402
 from deckbuilder.cli.options import cards_option, ledger_option, media_option  # noqa: E402
 from deckbuilder.cli.release import changelog, ledger  # noqa: E402
 from deckbuilder.errors import counted  # noqa: E402
@@ -73,6 +74,7 @@ def cli() -> None:
         build-deck changelog                # release notes in Markdown
         build-deck ledger --from OLD.apkg   # rebuild a lost cards.lock from a release
         build-deck install                  # apply the deck to your Anki, keeping your edits
+        build-deck new DIR --name "My deck" # start a deck of your own
     """
 
 
@@ -153,6 +155,8 @@ def check(cards_dir: Path, media_dir: Path, output: Path | None,
     plan = prepared.plan
     click.echo(f"OK: {_contents(prepared)} in '{prepared.deck.name}'; a build would add "
                f"{len(plan.added)}, update {len(plan.updated)} and retire {len(plan.retired)}.")
+    if not prepared.deck.note_types:
+        click.echo(f"Note: {_shared_note_types(prepared.deck.name)}")
 
 
 @cli.command()
@@ -232,6 +236,7 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
 cli.add_command(changelog)
 cli.add_command(ledger)
 cli.add_command(install)
+cli.add_command(new)
 
 
 def _echo(message: str) -> None:
@@ -254,6 +259,22 @@ def main() -> None:
     except SystemExit as e:
         exit_now(e.code if isinstance(e.code, int) else (0 if e.code is None else 1))
     exit_now(0)
+
+
+def _shared_note_types(deck_name: str) -> str:
+    from deckbuilder.source import fresh_id
+
+    return (
+        f"'{deck_name}' has no note types of its own (no 'note_types' in deck.yaml): it shares "
+        "build-deck's, 'Fact (build-deck)' 1950021401 and 'Cloze (build-deck)' 1950021402, with "
+        "the treaty deck and every deck built before build-deck new. In a collection holding two "
+        "such decks, the one imported last sets the style of both. Either keep them (change "
+        "nothing, and add no style.css), or move to note types of its own: add to deck.yaml\n"
+        f"  note_types:\n    fact: {{id: {fresh_id()}, name: \"Fact ({deck_name})\"}}\n"
+        f"    cloze: {{id: {fresh_id()}, name: \"Cloze ({deck_name})\"}}\n"
+        "build, and tell learners to tick 'Merge note types' in Anki's import options for that "
+        "release (without it Anki keeps their notes on the old note types and updates none of "
+        "them). See the README: 'Decks that share ids'.")
 
 
 def _contents(made: DeckNotes) -> str:

@@ -80,6 +80,14 @@ def _resolve(schema: Schema, root: Schema) -> Schema:
     return schema
 
 
+def schema_texts() -> dict[str, str]:
+    """The JSON Schemas as files, by name: a new deck keeps a copy beside its cards, so editors
+    find them wherever the tool is installed."""
+    folder = Path(__file__).parent
+    return {name: (folder / name).read_text("utf-8")
+            for name in ("deck.schema.json", "cards.schema.json")}
+
+
 CARD_FILE_SCHEMA = _schema("cards.schema.json")
 DECK_FILE_SCHEMA = _schema("deck.schema.json")
 CARD_KEYS = {k: _resolve(v, CARD_FILE_SCHEMA)
