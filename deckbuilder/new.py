@@ -121,11 +121,11 @@ def _fresh_ids(count: int) -> list[int]:
 def _ignore_dist(path: Path) -> bool:
     """Keep built packages out of git: add dist/ to .gitignore unless it is there."""
     if path.exists():
-        lines = path.read_text("utf-8").splitlines()
-        if any(line.strip().strip("/") == "dist" for line in lines):
+        text = path.read_text("utf-8")
+        if any(line.strip().strip("/") == "dist" for line in text.splitlines()):
             return False
         with open(path, "a", encoding="utf-8") as f:
-            f.write(("\n" if lines else "") + "dist/\n")
+            f.write(("\n" if text and not text.endswith("\n") else "") + "dist/\n")
         return True
     path.write_text("dist/\n", "utf-8")
     return True
