@@ -56,8 +56,7 @@ def test_a_new_deck_builds_at_once_and_imports_into_anki(tmp_path, collection):
     deck = tmp_path / "versailles"
     assert "Anki merges decks of the same name" in result.output
     steps = result.output.split("Next:\n", 1)[1].splitlines()
-    assert steps[:2] == ["  cd versailles", "  build-deck                 # builds "
-                         "dist/treaty-of-versailles.apkg"]
+    assert steps[:2] == ["  cd versailles", "  build-deck  # builds dist/treaty-of-versailles.apkg"]
     assert "build-deck install" in steps[2] and "File > Import" in steps[2]
     assert (deck / "style.css").read_text("utf-8") == CSS
     assert (deck / ".gitignore").read_text("utf-8") == "dist/\n"

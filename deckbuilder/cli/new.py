@@ -56,9 +56,9 @@ def new(folder: Path | None, name: str, here: bool) -> None:
     click.echo("Next:")
     if not here:
         click.echo(f"  cd {shlex.quote(str(made.folder))}")
-    click.echo(f"  {program}                 # builds {made.package}")
-    click.echo(f"  {program} install         # puts it into your Anki (close Anki first); "
-               f"or in Anki: File > Import > {made.package}")
+    click.echo(f"  {program}  # builds {made.package}")
+    click.echo(f"  {program} install  # puts it into your Anki (close Anki first); or in "
+               f"Anki: File > Import > {made.package}")
     click.echo("Then edit the cards in cards/, build again and import again: learners keep "
                "their reviews. Keep the folder in git and commit cards.lock with the cards.")
 
