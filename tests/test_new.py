@@ -210,3 +210,17 @@ def test_two_decks_in_one_collection_never_touch_each_others_cards(tmp_path, col
 
 def _ids_of(deck: Path) -> int:
     return yaml.safe_load((deck / "cards" / "deck.yaml").read_text("utf-8"))["id"]
+
+
+def test_the_schemas_beside_a_new_decks_cards_accept_its_files(tmp_path):
+    """What editors check as you type: the copies `new` writes, as the build's own."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    deck = _new(tmp_path, "d", VERSAILLES)
+    for path in (deck / "cards").glob("*.yaml"):
+        schema_name = path.read_text("utf-8").splitlines()[0].rsplit("=", 1)[1]
+        schema = json.loads((deck / "cards" / schema_name).read_text("utf-8"))
+        data = yaml.safe_load(path.read_text("utf-8"))
+        assert not list(Draft202012Validator(schema).iter_errors(data)), path

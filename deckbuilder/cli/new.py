@@ -41,10 +41,10 @@ def new(folder: Path | None, name: str, here: bool) -> None:
     """
     from deckbuilder.new import new_deck
 
-    if here == (folder is not None):
+    if (folder is None) != here:
         raise click.UsageError("name a FOLDER for the new deck, or give --here for the "
                                "current folder (not both)")
-    made = new_deck(Path.cwd() if here else folder, name, here)
+    made = new_deck(folder or Path.cwd(), name, here)
     where = "this folder" if here else f"{made.folder}/"
     click.echo(f"Started the deck '{name}' in {where}: {', '.join(made.files)}.")
     click.echo("Its ids are fresh and its own: keep them, they tie learners' notes to your "
