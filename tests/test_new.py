@@ -57,7 +57,8 @@ def test_a_new_deck_builds_at_once_and_imports_into_anki(tmp_path, collection):
     assert "Anki merges decks of the same name" in result.output
     steps = result.output.split("Next:\n", 1)[1].splitlines()
     assert steps[:2] == ["  cd versailles", "  build-deck  # builds dist/treaty-of-versailles.apkg"]
-    assert "build-deck install" in steps[2] and "File > Import" in steps[2]
+    assert steps[2] == ("Then in Anki: File > Import > dist/treaty-of-versailles.apkg (or, with "
+                        "Anki closed: build-deck install).")
     assert (deck / "style.css").read_text("utf-8") == CSS
     assert (deck / ".gitignore").read_text("utf-8") == "dist/\n"
     for card_file in (deck / "cards").glob("*.yaml"):  # each points at the schema beside it

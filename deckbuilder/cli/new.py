@@ -57,8 +57,8 @@ def new(folder: Path | None, name: str, here: bool) -> None:
     if not here:
         click.echo(f"  cd {shlex.quote(str(made.folder))}")
     click.echo(f"  {program}  # builds {made.package}")
-    click.echo(f"  {program} install  # puts it into your Anki (close Anki first); or in "
-               f"Anki: File > Import > {made.package}")
+    click.echo(f"Then in Anki: File > Import > {made.package} (or, with Anki closed: "
+               f"{program} install).")
     click.echo("Then edit the cards in cards/, build again and import again: learners keep "
                "their reviews. Keep the folder in git and commit cards.lock with the cards.")
 
