@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,6 @@ from click.testing import CliRunner
 from helpers import (
     CARDS_YAML,
     DECK_YAML,
-    add_shipped_record,
     import_package,
     note_for,
     run_build,
@@ -39,8 +39,9 @@ NEW_CARD = "  - id: term-years\n    front: For how many years?\n    back: Thirty
 
 
 class Learner:
-    """The test deck released as 1.0.0 and 2.0.0 (with our record), and a learner's profile
-    holding 1.0.0 imported as Anki imports it."""
+    """The test deck released as 1.0.0 and 2.0.0 (2.0.0 carries the record of both builds, as
+    every build's package does), and a learner's profile holding 1.0.0 imported as Anki
+    imports it."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -59,7 +60,6 @@ class Learner:
                                          str(deck / "media"), "-o", str(self.v2)])
         assert built.exit_code == 0, built.output
         self.plan = _match(r"Re-import plan: (.*)\.", built.output)
-        add_shipped_record(self.v2, [(self.v1, "1.0.0", True), (self.v2, "2.0.0", True)])
         self.base = root / "Anki2"
         self.path = self.base / "User 1" / "collection.anki2"
         self.path.parent.mkdir(parents=True)
@@ -285,6 +285,11 @@ def test_killed_or_interrupted_mid_install_leaves_the_collection_as_it_was(
 def test_bad_input_is_a_message_not_a_traceback(learner, tmp_path):
     not_zip = tmp_path / "notes.txt"
     not_zip.write_text("hello")
+    bare = tmp_path / "bare.apkg"  # a package of ours without the record (any other tool's)
+    with zipfile.ZipFile(learner.v1) as source, zipfile.ZipFile(bare, "w") as copy:
+        for name in source.namelist():
+            if name != "build-deck.shipped":
+                copy.writestr(name, source.read(name))
     runner = CliRunner()
 
     def run(*args):
@@ -292,7 +297,7 @@ def test_bad_input_is_a_message_not_a_traceback(learner, tmp_path):
 
     cases = [
         (run(str(not_zip), "--base", str(learner.base)), "not an Anki package"),
-        (run(str(learner.v1), "--base", str(learner.base)), "carries no record of what we shipped"),
+        (run(str(bare), "--base", str(learner.base)), "carries no record of what we shipped"),
         (run(str(learner.v2), "--base", str(learner.base), "--profile", "Nobody"),
          "no profile 'Nobody'; the profiles are: User 1"),
         (run(str(learner.v2), "--base", str(tmp_path / "none")), "no Anki profile found"),
