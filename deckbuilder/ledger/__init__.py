@@ -8,6 +8,7 @@ Its memory is the record of what we shipped (shipped.py): append-only, every val
 """
 
 from deckbuilder.ledger.changelog import (
+    MIDWAY_BUILDS,
     Release,
     changelog_markdown,
     description_html,
@@ -47,9 +48,9 @@ from deckbuilder.ledger.shipped import (
     shipments,
 )
 
-__all__ = ["CORRECTED", "EARLIEST", "VERSION_RE", "CardEntry", "Change", "DeckFacts", "Ledger",
-           "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "Shipped", "ShippedFile",
-           "ShippedNote", "build_time", "changelog_markdown", "check_time", "correction_tag",
-           "description_html", "git_dates", "latest_time", "ledger_lines", "make_plan", "merged",
-           "read_ledger", "read_shipped", "read_shipped_file", "refuse_stale_ledger", "releases",
-           "shipments", "version_key"]
+__all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "VERSION_RE", "CardEntry", "Change",
+           "DeckFacts", "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment",
+           "Shipped", "ShippedFile", "ShippedNote", "build_time", "changelog_markdown",
+           "check_time", "correction_tag", "description_html", "git_dates", "latest_time",
+           "ledger_lines", "make_plan", "merged", "read_ledger", "read_shipped",
+           "read_shipped_file", "refuse_stale_ledger", "releases", "shipments", "version_key"]
