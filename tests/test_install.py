@@ -129,6 +129,23 @@ def test_untouched_previous_release_gets_exactly_the_build_plan(learner):
     assert "Backup first" not in again.output
 
 
+def test_install_without_a_package_builds_first_then_installs(learner, monkeypatch):
+    """`build-deck install` alone builds the deck as `build-deck` does (its package carries the
+    record of both builds), then installs it: the learner holding 1.0.0 gets 2.0.0's plan."""
+    monkeypatch.chdir(learner.root)  # the build's default dist/ lands here
+    deck = learner.root / "deck"
+    result = CliRunner().invoke(cli, ["install", "--cards", str(deck / "cards"), "--media",
+                                      str(deck / "media"), "--base", str(learner.base)])
+    assert result.exit_code == 0, result.output
+    built = Path(_match(r"Built (.+\.apkg)\.", result.output))
+    assert (learner.root / built).is_file() and built.parent.name == "dist"
+    assert (learner.root / built).read_bytes() == learner.v2.read_bytes()  # as `build-deck`
+    assert f"Installed version 2.0.0 into {learner.path}: {learner.plan}." in result.output
+    with learner.open() as col:
+        assert {n.guid: list(n.fields) for n in map(col.get_note, col.find_notes(""))} == (
+            _package_fields(learner.v2))
+
+
 def test_a_studied_and_edited_collection_keeps_everything_of_the_learner(learner):
     with learner.open() as col:
         before = study(col, 6)

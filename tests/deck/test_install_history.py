@@ -6,6 +6,7 @@ Each past package is built from its commit with that commit's own code, as learn
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,9 @@ from deckbuilder.cli import cli
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_EDITION, MIDWAY, RELEASE_2 = "ae3bc8a", "20e0b55", "a394588"
 DECK = "Sino-Soviet Treaty of 1950"
+# today's version, which install reads from the record the package carries
+VERSION = re.search(r"^version: *(\S+)", (ROOT / "cards" / "deck.yaml").read_text("utf-8"),
+                    re.M).group(1)  # type: ignore[union-attr]
 
 
 def _build_commit(commit: str, folder: Path) -> Path:
@@ -53,9 +57,10 @@ def history(tmp_path_factory) -> dict[str, Path]:
     today = folder / "today.apkg"
     built = CliRunner().invoke(cli, ["build", "--cards", str(ROOT / "cards"), "--media",
                                      str(ROOT / "media"), "--ledger", str(ledger), "-o",
-                                     str(today), "--quiet"])
+                                     str(today)])
     assert built.exit_code == 0, built.output
-    return {**packages, "today": today}
+    (folder / "plan.txt").write_text(built.output)
+    return {**packages, "today": today, "plan": folder / "plan.txt"}
 
 
 def _collection(tmp_path: Path, package: Path):
@@ -199,11 +204,36 @@ def test_a_studied_and_edited_first_edition_keeps_the_learners_work(history, tmp
         note = _notes(col)[changed]
         assert note["Front"] == "My own question"  # today's Front is the first edition's
         assert note["Back"] == today[changed].fields[1]  # today's Back replaces theirs...
-        assert {"leech", "marked", "my::tag", "build-deck::conflict::v2.0.0"} <= set(note.tags)
+        assert {"leech", "marked", "my::tag", f"build-deck::conflict::v{VERSION}"} <= set(note.tags)
         assert col.db.scalar("select count() from revlog") == reviews
         assert {cid: col.get_card(cid).ivl for cid in reviewed} == {
             cid: ivl for cid, (ivl, _) in reviewed.items()}
     finally:
         col.close(downgrade=False)
-    report = path.parent / "build-deck" / "conflicts-v2.0.0.md"
+    report = path.parent / "build-deck" / f"conflicts-v{VERSION}.md"
     assert "My own answer" in report.read_text("utf-8")  # ...and theirs is kept here
+
+
+def test_todays_package_installs_over_2_0_0_as_its_import_plan_says(history, tmp_path):
+    """The package the build just wrote, carrying the reconstructed record, into a collection
+    holding release 2.0.0 as its own code built it: the summary is the build's import plan."""
+    from deckbuilder.install import read_package
+
+    plan = re.search(r"Re-import plan: (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) "
+                     r"retired", history["plan"].read_text())
+    assert plan, history["plan"].read_text()
+    record = read_package(history["today"]).shipped
+    release = [s for s in record.shipments if s.release and s.version == "2.0.0"]
+    assert {s.commit[:7] for s in release} == {RELEASE_2}
+    col, path = _collection(tmp_path, history[RELEASE_2])
+    try:  # the collection holds exactly what the record says 2.0.0 shipped
+        from deckbuilder.notes import field_hash
+
+        held = {n.guid: [field_hash(f) for f in n.fields] for n in _notes(col).values()}
+        assert held == {s.note: [h for _, h in s.fields] for s in release}
+    finally:
+        col.close(downgrade=False)
+    result = _install(path, history["today"])
+    counts = "{} new, {} updated, {} unchanged, {} retired".format(*plan.groups())
+    assert f"Installed version {VERSION} into " in result.output, result.output
+    assert f": {counts}." in result.output, result.output
