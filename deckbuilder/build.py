@@ -15,7 +15,7 @@ from pathlib import Path
 
 from deckbuilder import safety
 from deckbuilder.atomic import Staged, sync_folders
-from deckbuilder.errors import display_path
+from deckbuilder.errors import Problems, display_path
 from deckbuilder.ledger import (
     DeckFacts,
     Plan,
@@ -125,6 +125,12 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     made = make_notes(cards_dir, media_dir, note_types, progress=progress)
     ledger_path = Path(ledger_path or default_ledger(cards_dir))
     output = Path(output or default_output(made.deck.name))
+    if shipped_beside(ledger_path) == ledger_path:
+        problems = Problems()
+        problems.add(display_path(ledger_path), message="a ledger cannot be named *.shipped: "
+                     "that is the name of the record of what we shipped beside it; name it "
+                     "cards.lock (--ledger)")
+        problems.raise_if_any()
     old = read_ledger(ledger_path)
     if old.missing:
         safety.refuse_lost_ledger(ledger_path, output)

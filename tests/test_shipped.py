@@ -169,6 +169,15 @@ def test_a_damaged_record_is_refused_and_nothing_changes(deck_dir, damage):
     assert [p.read_bytes() for p in (deck_dir.output, deck_dir.ledger, deck_dir.record)] == before
 
 
+def test_the_record_sits_beside_the_ledger_it_goes_with(deck_dir):
+    ledger = deck_dir.root / "other.lock"
+    assert _build(deck_dir, NOW - 1000, "--ledger", str(ledger)).exit_code == 0
+    assert (deck_dir.root / "other.shipped").is_file() and not deck_dir.record.exists()
+    assert _member(deck_dir.output) == (deck_dir.root / "other.shipped").read_bytes()
+    result = _build(deck_dir, NOW - 1000, "--ledger", str(deck_dir.root / "x.shipped"))
+    assert result.exit_code == 1 and "a ledger cannot be named *.shipped" in result.output
+
+
 def test_a_ledger_older_than_the_record_is_refused(deck_dir):
     """`git checkout <older commit> -- cards.lock` beside a newer record (issue 19 item 2)."""
     assert _build(deck_dir, NOW - 1000).exit_code == 0
