@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import REPO, DeckDir, import_package
+from helpers import REPO, DeckDir, import_package, load_tool
 
 from deckbuilder import DeckError
 from deckbuilder.cli import cli
@@ -191,6 +191,19 @@ def test_a_ledger_older_than_the_record_is_refused(deck_dir):
     assert "this ledger is older than what builds of ours already shipped" in result.output
     assert "git checkout HEAD -- cards.lock" in result.output
     assert [p.read_bytes() for p in (deck_dir.output, deck_dir.ledger, deck_dir.record)] == before
+
+
+def test_the_reconstruct_tool_reads_a_package_as_the_build_recorded_it(deck_dir):
+    """tools/reconstruct_shipped.py reads past packages; on today's it must find exactly what
+    today's build recorded (card ids from the ledger, field hashes, tags, stamps)."""
+    reconstruct = load_tool("reconstruct_shipped", REPO / "tools" / "reconstruct_shipped.py")
+    assert _build(deck_dir, NOW - 1000).exit_code == 0
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
+    assert _build(deck_dir, NOW - 500).exit_code == 0
+    read = reconstruct.read_package(deck_dir.output, deck_dir.ledger, None, None, False)
+    record = read_shipped(deck_dir.record.read_text("utf-8"), "cards.shipped")
+    latest = {s.note: s for s in record.shipments}  # the last line of each note
+    assert {s.note: s for s in read} == latest
 
 
 def test_a_release_supersedes_the_builds_of_main_before_it():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import import_package, study
+from helpers import import_package, load_tool, study
 
 from deckbuilder.cli import cli
 
@@ -237,3 +237,21 @@ def test_todays_package_installs_over_2_0_0_as_its_import_plan_says(history, tmp
     counts = "{} new, {} updated, {} unchanged, {} retired".format(*plan.groups())
     assert f"Installed version {VERSION} into " in result.output, result.output
     assert f": {counts}." in result.output, result.output
+
+
+def test_the_committed_record_holds_each_past_build_as_its_own_code_built_it(history):
+    """cards.shipped was reconstructed from git (tools/reconstruct_shipped.py): the first
+    edition, the mid-way build and 2.0.0, built here again by their own code, are in it."""
+    from deckbuilder.ledger import read_shipped
+
+    reconstruct = load_tool("reconstruct_shipped", ROOT / "tools" / "reconstruct_shipped.py")
+    record = read_shipped((ROOT / "cards.shipped").read_text("utf-8"), "cards.shipped")
+    ever = {(s.note, s.fields, s.tags, s.stamp) for s in record.shipments}
+    for commit, release in ((FIRST_EDITION, "1.0.0"), (MIDWAY, None), (RELEASE_2, "2.0.0")):
+        ledger = history[commit].with_suffix("") / "cards.lock"  # as that build left it
+        built = {(s.note, s.fields, s.tags, s.stamp)
+                 for s in reconstruct.read_package(history[commit], ledger, None, None, False)}
+        assert built and built <= ever, commit
+        if release:  # a release's lines are exactly what it shipped
+            assert {(s.note, s.fields, s.tags, s.stamp) for s in record.shipments
+                    if s.release and s.version == release} == built, release
