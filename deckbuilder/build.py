@@ -8,26 +8,31 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from deckbuilder import safety
 from deckbuilder.atomic import Staged, sync_folders
-from deckbuilder.errors import display_path
+from deckbuilder.errors import Problems, display_path
 from deckbuilder.ledger import (
     DeckFacts,
     Plan,
     Shipment,
+    ShippedFile,
     build_time,
     description_html,
     ledger_lines,
     make_plan,
     read_ledger,
+    read_shipped_file,
+    refuse_stale_ledger,
+    shipments,
 )
 from deckbuilder.notes import Note, NoteType, build_notes, note_types_for
 from deckbuilder.package import collection_file, package_writer
-from deckbuilder.paths import DECK_FILE, default_ledger, default_output
+from deckbuilder.paths import DECK_FILE, default_ledger, default_output, shipped_beside
 from deckbuilder.source import Deck, MediaFile, load_deck, media_files
 
 
@@ -51,6 +56,7 @@ class Prepared(DeckNotes):
 
     plan: Plan
     ledger_path: Path
+    record: ShippedFile  # the record of what we shipped, as the build found it
 
 
 @dataclass(frozen=True)
@@ -114,20 +120,43 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
             progress: Callable[[str], None] = _quiet, output: Path | None = None) -> Prepared:
     """Everything short of writing: validate, make notes, plan against the ledger.
 
-    Raises DeckError when the ledger is lost (safety.refuse_lost_ledger): output is where the
-    package would go, dist/<deck>.apkg by default.
+    Raises DeckError when the ledger or the record of what we shipped beside it is lost
+    (safety.refuse_lost_ledger, refuse_lost_record), or the ledger is older than what the
+    record says we shipped: output is where the package would go, dist/<deck>.apkg by default.
     """
     now = build_time() if now is None else now
     made = make_notes(cards_dir, media_dir, note_types, progress=progress)
     ledger_path = Path(ledger_path or default_ledger(cards_dir))
+    output = Path(output or default_output(made.deck.name))
+    if shipped_beside(ledger_path) == ledger_path:
+        problems = Problems()
+        problems.add(display_path(ledger_path), message="a ledger cannot be named *.shipped: "
+                     "that is the name of the record of what we shipped beside it; name it "
+                     "cards.lock (--ledger)")
+        problems.raise_if_any()
     old = read_ledger(ledger_path)
     if old.missing:
-        safety.refuse_lost_ledger(ledger_path, Path(output or default_output(made.deck.name)))
+        safety.refuse_lost_ledger(ledger_path, output)
+    record = read_shipped_file(shipped_beside(ledger_path))
+    if record.missing:
+        safety.refuse_lost_record(record.path, output)
     shipment = Shipment(_deck_facts(made.deck), made.notes, made.note_types,
                         {name: m.package_name for name, m in made.media.items()})
     plan = make_plan(shipment, old, ledger_path, now)
+    refuse_stale_ledger(old, plan, record, display_path(ledger_path))
     # The plan's notes: with the tags and identities the ledger gives them (corrections, renames).
-    return Prepared(made.deck, plan.notes, made.media, made.note_types, plan, ledger_path)
+    return Prepared(made.deck, plan.notes, made.media, made.note_types, plan, ledger_path, record)
+
+
+def _git_head(folder: Path) -> str | None:
+    """The commit the repository holding folder is at; None outside git."""
+    try:
+        found = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                               text=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = found.stdout.strip()
+    return commit if found.returncode == 0 and commit else None
 
 
 @_no_cyclic_gc()
@@ -137,7 +166,9 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
     """Build the package and update the ledger. Raises DeckError, writing nothing, on bad input.
 
     The package and the ledger are a pair: the ledger records the package's digest, both are
-    written before either is moved into place, and builds of one deck take turns.
+    written before either is moved into place, and builds of one deck take turns. The record of
+    what we shipped (cards.shipped) gains a line for each note shipped as never before; it goes
+    into the package whole, and is moved into place last.
     """
     ledger_path = Path(ledger_path or default_ledger(cards_dir))
     with safety.ledger_lock(ledger_path):
@@ -154,22 +185,29 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
         plan = prepared.plan
         release_notes = (description_html(plan.ledger, prepared.notes, prepared.deck.version)
                          if prepared.deck.version else "")
+        record = prepared.record
+        shipped = shipments(plan, prepared.deck.version, _git_head(Path(cards_dir)))
+        record_text = record.appended(shipped)
         with collection_file(prepared.deck, prepared.notes, prepared.note_types, plan,
                              release_notes) as collection:
-            package = Staged(output, package_writer(collection, prepared.media))
+            package = Staged(output, package_writer(collection, prepared.media,
+                                                    record_text.encode("utf-8")))
+        staged = [package]
         try:
             plan.ledger.package = package.sha256()
-            lock_file = Staged(ledger_path, lambda f: f.writelines(
-                line.encode("utf-8") for line in ledger_lines(plan.ledger)))
-            try:
-                # Both are written and synced; a kill between these two renames leaves a new
-                # package beside the old ledger, which the next build notices and repairs.
-                package.commit()
-                lock_file.commit()
-            finally:
-                lock_file.close()
+            staged.append(Staged(ledger_path, lambda f: f.writelines(
+                line.encode("utf-8") for line in ledger_lines(plan.ledger))))
+            if record_text != record.text or record.missing:
+                staged.append(Staged(record.path, lambda f: f.write(record_text.encode())))
+            # All are written and synced before any is moved in. A kill between the renames
+            # leaves a new package beside the old ledger, which the next build notices and
+            # repairs; or a new pair beside the old record, to which the next build appends
+            # the same lines. The record is never ahead of the ledger.
+            for one in staged:
+                one.commit()
         finally:
-            package.close()
+            for one in staged:
+                one.close()
         sync_folders(output.parent, ledger_path.parent)
     return BuildResult(prepared.deck, prepared.notes, prepared.media, prepared.note_types, plan,
-                       prepared.ledger_path, output, tuple(notices))
+                       prepared.ledger_path, prepared.record, output, tuple(notices))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
 from deckbuilder.notes import Note, NoteType
+from deckbuilder.paths import SHIPPED_MEMBER
 from deckbuilder.render import markdown
 from deckbuilder.source import Deck, MediaFile
 
@@ -115,9 +116,10 @@ def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
     cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
 
 
-def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile]
-                   ) -> Callable[[BinaryIO], None]:
-    """What writes the .apkg: collection, media list, media files; fixed order and times."""
+def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile],
+                   record: bytes = b"") -> Callable[[BinaryIO], None]:
+    """What writes the .apkg: collection, media list, media files, then the record of what we
+    shipped (build-deck.shipped, which Anki's import ignores); fixed order and times."""
     ordered = sorted(media.values(), key=lambda m: m.package_name)
 
     def write(f) -> None:
@@ -140,5 +142,7 @@ def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile]
                 .encode())
             for i, m in enumerate(ordered):
                 add(str(i), m.data)
+            if record:
+                add(SHIPPED_MEMBER, record)
 
     return write

@@ -9,6 +9,8 @@ from pathlib import Path
 DECK_FILE = "deck.yaml"
 LEDGER_NAME = "cards.lock"
 STYLE_FILE = "style.css"  # a deck's own card style, beside cards/ as the ledger is
+SHIPPED_SUFFIX = ".shipped"  # the record of what we shipped: cards.lock -> cards.shipped
+SHIPPED_MEMBER = "build-deck.shipped"  # the same record, inside every package we build
 # How to get a ledger back, in every message that refuses one.
 RECOVER = ("restore it from version control (git checkout -- cards.lock), or rebuild it from "
            "the package you last released: build-deck ledger --from RELEASED.apkg")
@@ -28,3 +30,8 @@ def default_output(deck_name: str, suffix: str = ".apkg") -> Path:
 def default_ledger(cards_dir: Path) -> Path:
     """The ledger sits beside cards/, so it is committed with them."""
     return Path(cards_dir).resolve().parent / LEDGER_NAME
+
+
+def shipped_beside(ledger_path: Path) -> Path:
+    """The record of what we shipped sits beside its ledger: <ledger stem>.shipped."""
+    return Path(ledger_path).with_suffix(SHIPPED_SUFFIX)

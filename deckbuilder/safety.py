@@ -7,11 +7,12 @@ import contextlib
 import hashlib
 import os
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
-from deckbuilder.paths import RECOVER
+from deckbuilder.paths import RECOVER, SHIPPED_MEMBER, shipped_beside
 
 
 def _git_commit_with(path: Path) -> str | None:
@@ -53,6 +54,37 @@ def refuse_lost_ledger(ledger_path: Path, output: Path) -> None:
     problems.raise_if_any()
 
 
+def refuse_lost_record(record_path: Path, output: Path) -> None:
+    """Raise DeckError when the record of what we shipped is missing but existed: git had it,
+    or the package built before carries it. Otherwise (a new deck, or a deck built before
+    build-deck kept the record) it starts with this build."""
+    record_path = Path(record_path).absolute()
+    commit = _git_commit_with(record_path)
+    file, name = display_path(record_path), record_path.name
+    message = ""
+    if commit:
+        message = (f"the record of what we shipped is missing, but git has it (commit "
+                   f"{commit}): restore it with  git checkout {commit} -- {name}")
+    elif _carries_record(Path(output)):
+        message = (f"the record of what we shipped is missing, but {display_path(Path(output))} "
+                   f"carries it: restore it with  unzip -p {display_path(Path(output))} "
+                   f"{SHIPPED_MEMBER} > {name}")
+    if message:
+        problems = Problems()
+        problems.add(file, message=message + "  (a build without it would forget every value "
+                     "we ever shipped, which install and the ledger's checks rely on; or "
+                     "rebuild it from git history: python tools/reconstruct_shipped.py)")
+        problems.raise_if_any()
+
+
+def _carries_record(package: Path) -> bool:
+    try:
+        with zipfile.ZipFile(package) as zf:
+            return SHIPPED_MEMBER in zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 @contextlib.contextmanager
 def ledger_lock(ledger_path: Path) -> Iterator[None]:
     """Builds of one deck take turns: each holds a lock on the ledger's folder until its pair
@@ -85,12 +117,14 @@ def mismatched(output: Path, recorded: str) -> bool:
 
 
 def refuse_own_inputs(output: Path, cards_dir: Path, media_dir: Path, ledger_path: Path) -> None:
-    """Raise DeckError if the package would be written over the ledger, a card or media file."""
+    """Raise DeckError if the package would be written over the ledger, the record of what we
+    shipped, a card or media file."""
     target = Path(output).resolve()
     inside = [Path(cards_dir).resolve(), Path(media_dir).resolve()]
-    if target == Path(ledger_path).resolve() or any(target.is_relative_to(d) for d in inside):
+    ledgers = {Path(ledger_path).resolve(), shipped_beside(Path(ledger_path)).resolve()}
+    if target in ledgers or any(target.is_relative_to(d) for d in inside):
         problems = Problems()
         problems.add(display_path(Path(output)), message="is one of build-deck's own inputs "
-                     "(the ledger, or inside the cards or media folder); write the package "
-                     "elsewhere (-o dist/deck.apkg)")
+                     "(the ledger, its record of what we shipped, or inside the cards or media "
+                     "folder); write the package elsewhere (-o dist/deck.apkg)")
         problems.raise_if_any()

@@ -200,17 +200,17 @@ def _big_collection(path: Path, notes: int) -> None:
 
 
 def benchmark_install(repeat: int, args, folder: Path) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from helpers import add_shipped_record
-
     env = _env(folder)
     package, ledger = folder / "treaty.apkg", folder / "treaty.lock"
     shutil.copy(ROOT / "cards.lock", ledger)
+    shutil.copy(ROOT / "cards.shipped", folder / "treaty.shipped")
     subprocess.run([*_build_command(args), "build", "--quiet", "--cards", str(ROOT / "cards"),
                     "--media", str(ROOT / "media"), "--ledger", str(ledger), "-o", str(package)],
                    check=True, env=env)
-    if not _has_record(package):  # builds that predate the record in the package
-        add_shipped_record(package, [(package, "", True)])
+    if not _has_record(package):
+        print("install: skipped (this build-deck puts no record of what we shipped in the "
+              "package, so it cannot install)")
+        return
     template = folder / "template" / "collection.anki2"
     _big_collection(template, OTHER_NOTES)
     run = folder / "run" / "collection.anki2"

@@ -80,14 +80,15 @@ def built(tmp_path: Path) -> BuiltDeck:
 
 @pytest.fixture(scope="module")
 def treaty_build(tmp_path_factory) -> Path:
-    """The treaty deck (a copy of cards/, media/ and cards.lock) built; returns the copy's root,
-    with deck.apkg and output.txt, what the build printed."""
+    """The treaty deck (a copy of cards/, media/, cards.lock and cards.shipped) built; returns
+    the copy's root, with deck.apkg and output.txt, what the build printed."""
     from deckbuilder.cli import cli
 
     root = tmp_path_factory.mktemp("real-deck")
     shutil.copytree(REPO / "cards", root / "cards")
     shutil.copytree(REPO / "media", root / "media")
     shutil.copy(REPO / "cards.lock", root / "cards.lock")
+    shutil.copy(REPO / "cards.shipped", root / "cards.shipped")
     result = CliRunner().invoke(cli, ["--cards", str(root / "cards"), "--media",
                                       str(root / "media"), "-o", str(root / "deck.apkg")])
     assert result.exit_code == 0, result.output
@@ -101,14 +102,16 @@ LARGE_DECK_CARDS = 20_000
 
 @pytest.fixture(scope="module")
 def large_build(tmp_path_factory) -> dict:
-    """A large deck built once (old), then edited; the bytes its next build (new) must give."""
+    """A large deck built once (old), then edited; the bytes its next build (new) must give:
+    package, ledger and record of what we shipped."""
     root = tmp_path_factory.mktemp("crash")
     write_synthetic_deck(root, LARGE_DECK_CARDS)
     (root / "out").mkdir()
     old_epoch, new_epoch = 1_700_000_000, 1_700_086_400
     run_script(root, root / "out" / "deck.apkg", root / "cards.lock", old_epoch)
     old = {"package": (root / "out" / "deck.apkg").read_bytes(),
-           "ledger": (root / "cards.lock").read_bytes()}
+           "ledger": (root / "cards.lock").read_bytes(),
+           "record": (root / "cards.shipped").read_bytes()}
     # Edit a card and the whole collection changes: a torn write cannot pass for either build.
     part = root / "cards" / "part-0000.yaml"
     part.write_text(part.read_text("utf-8").replace("- id: card-0\n",
@@ -116,9 +119,11 @@ def large_build(tmp_path_factory) -> dict:
     scratch = root / "scratch"
     scratch.mkdir()
     shutil.copy(root / "cards.lock", scratch / "cards.lock")
+    shutil.copy(root / "cards.shipped", scratch / "cards.shipped")
     seconds = run_script(root, scratch / "deck.apkg", scratch / "cards.lock", new_epoch)
     new = {"package": (scratch / "deck.apkg").read_bytes(),
-           "ledger": (scratch / "cards.lock").read_bytes()}
+           "ledger": (scratch / "cards.lock").read_bytes(),
+           "record": (scratch / "cards.shipped").read_bytes()}
     shutil.rmtree(scratch)
-    assert new["package"] != old["package"] and new["ledger"] != old["ledger"]
+    assert all(new[kind] != old[kind] for kind in new)
     return {"root": root, "old": old, "new": new, "seconds": seconds, "epoch": new_epoch}

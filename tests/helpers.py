@@ -7,7 +7,6 @@ import contextlib
 import functools
 import importlib.util
 import io
-import json
 import os
 import random
 import re
@@ -111,13 +110,14 @@ def write_deck(root: Path, files: dict[str, str | bytes] | None = None,
 
 
 class DeckDir:
-    """A deck on disk: cards/, media/ and the ledger beside them, under one root."""
+    """A deck on disk: cards/, media/, the ledger and the record beside them, under one root."""
 
     def __init__(self, root: Path):
         self.root = root
         self.cards = root / "cards"
         self.media = root / "media"
         self.ledger = root / "cards.lock"
+        self.record = root / "cards.shipped"  # the record of what we shipped, beside the ledger
         self.output = root / "dist" / "deck.apkg"
 
     def write(self, name: str, text: str) -> Path:
@@ -404,6 +404,10 @@ class BuiltDeck:
     def ledger(self) -> Path:
         return self.root / "cards.lock"
 
+    @property
+    def record(self) -> Path:
+        return self.root / "cards.shipped"
+
     def snapshot(self) -> dict[str, bytes]:
         return {str(p.relative_to(self.root)): p.read_bytes()
                 for p in sorted(self.root.rglob("*")) if p.is_file() and "cards" not in p.parts}
@@ -425,41 +429,6 @@ def chromium(*args: str) -> str:
             capture_output=True, text=True, timeout=120, env={**os.environ, "TZ": "UTC"})
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
-
-
-
-
-# --- install ----------------------------------------------------------------------------------
-
-def add_shipped_record(package: Path, history: list[tuple[Path, str, bool]]) -> None:
-    """The record of what we shipped, added to package as its zip member: made from the notes
-    of each package in history (oldest first: package, version, whether it was a release).
-
-    Stands in for the record builds write themselves (branch a1-shipped) until that lands."""
-    import sqlite3
-    import zipfile
-
-    from deckbuilder.install import RECORD_MEMBER
-    from deckbuilder.ledger import Shipped, ShippedNote
-    from deckbuilder.notes import field_hash
-
-    record = Shipped()
-    for shipped_package, version, release in history:
-        with zipfile.ZipFile(shipped_package) as zf, tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "c.anki2"
-            db.write_bytes(zf.read("collection.anki2"))
-            conn = sqlite3.connect(db)
-            models = {int(i): [f["name"] for f in m["flds"]] for i, m in json.loads(
-                conn.execute("select models from col").fetchone()[0]).items()}
-            rows = conn.execute("select guid, mid, mod, flds, tags from notes").fetchall()
-            conn.close()
-        for guid, mid, mod, flds, tags in rows:
-            fields = tuple((n, field_hash(v)) for n, v in zip(models[mid], flds.split("\x1f"),
-                                                                  strict=True))
-            record.add(ShippedNote(guid, guid, fields, tuple(tags.split()), mod, version,
-                                   None, release))
-    with zipfile.ZipFile(package, "a") as zf:
-        zf.writestr(RECORD_MEMBER, record.text())
 # --- the treaty deck: the repository's cards/ and media/, for tests/deck/ ---------------------
 
 REPO = Path(__file__).resolve().parent.parent

@@ -171,7 +171,7 @@ def test_no_temporary_files_left_behind(deck_dir, tmp_path, monkeypatch):
     assert list(temp.iterdir()) == []
     assert sorted(p.name for p in deck_dir.output.parent.iterdir()) == ["deck.apkg"]
     assert sorted(p.name for p in deck_dir.root.iterdir()) == [
-        "cards", "cards.lock", "dist", "media"]
+        "cards", "cards.lock", "cards.shipped", "dist", "media"]
 
 
 def test_failed_build_leaves_existing_package_untouched(deck_dir):

@@ -45,18 +45,30 @@ def _kill_build(large_build: dict, when) -> int:
 def _check_and_restore(large_build: dict) -> str:
     """Assert the files are whole and consistent; put the old ones back; return what was found."""
     root, old, new = large_build["root"], large_build["old"], large_build["new"]
-    package = (root / "out" / "deck.apkg").read_bytes()
-    ledger = (root / "cards.lock").read_bytes()
-    state = ("old" if package == old["package"] else "new" if package == new["package"] else "torn",
-             "old" if ledger == old["ledger"] else "new" if ledger == new["ledger"] else "torn")
-    # The package is moved in first, so a new ledger never stands beside an old package; a new
-    # package beside the old ledger (killed between the two renames) is noticed and repaired.
-    assert state in {("old", "old"), ("new", "old"), ("new", "new")}, state
+    state = _state(old, new, {name: path.read_bytes() for name, path in _files(root).items()})
+    assert state in STATES, state
     assert sorted(os.listdir(root / "out")) == ["deck.apkg"]
-    assert sorted(os.listdir(root)) == ["cards", "cards.lock", "media", "out"]
-    (root / "out" / "deck.apkg").write_bytes(old["package"])
-    (root / "cards.lock").write_bytes(old["ledger"])
-    return "/".join(state)
+    assert sorted(os.listdir(root)) == ["cards", "cards.lock", "cards.shipped", "media", "out"]
+    for name, path in _files(root).items():
+        path.write_bytes(old[name])
+    return state
+
+
+# The package is moved in first, then the ledger, then the record of what we shipped: a new
+# ledger never stands beside an old package (killed between those renames, a new package beside
+# the old ledger is noticed and repaired), and the record is never ahead of the ledger (killed
+# before its rename, the next build appends the same lines).
+STATES = {"old/old/old", "new/old/old", "new/new/old", "new/new/new"}
+
+
+def _files(root: Path, output: Path | None = None) -> dict[str, Path]:
+    return {"package": output or root / "out" / "deck.apkg", "ledger": root / "cards.lock",
+            "record": root / "cards.shipped"}
+
+
+def _state(old: dict, new: dict, now: dict) -> str:
+    return "/".join("old" if now[k] == old[k] else "new" if now[k] == new[k] else "torn"
+                    for k in ("package", "ledger", "record"))
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
@@ -74,9 +86,9 @@ def test_killed_while_writing(large_build: dict, target: str):
     state = _check_and_restore(large_build)
     if status != -signal.SIGKILL:
         pytest.skip(f"the build finished before the kill ({state}); the write was too quick")
-    # Both files are written before either is moved into place: killed while writing either,
-    # nothing is replaced.
-    assert state == "old/old"
+    # Every file is written before any is moved into place: killed while writing one, nothing
+    # is replaced.
+    assert state == "old/old/old"
 
 
 def test_stale_temporaries_of_dead_builds_are_removed(tmp_path: Path):
@@ -166,25 +178,26 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 def _kill_at_each_point(tmp_path: Path, points: str) -> list[tuple[str, str]]:
-    """Build the edited deck over the old pair, killed before write point 1, 2, 3... of the
-    kind named, until a build finishes. After each kill the pair is old/old, new/old or new/new,
-    no temporary is left, and the next build puts the pair right. Returns (point, state)."""
+    """Build the edited deck over the old files, killed before write point 1, 2, 3... of the
+    kind named, until a build finishes. After each kill package/ledger/record are one of STATES,
+    no temporary is left, and the next build puts all right. Returns (point, state)."""
     from deckbuilder.ledger import read_ledger
 
     write_synthetic_deck(tmp_path, 30)
     (tmp_path / "out").mkdir()
     output, ledger = tmp_path / "out" / "deck.apkg", tmp_path / "cards.lock"
+    files = _files(tmp_path, output)
     run_script(tmp_path, output, ledger, 1_700_000_000)
-    old = {"package": output.read_bytes(), "ledger": ledger.read_bytes()}
+    old = {name: path.read_bytes() for name, path in files.items()}
     part = tmp_path / "cards" / "part-0000.yaml"
     part.write_text(part.read_text("utf-8").replace("- id: card-0\n",
                                                     "- id: card-0\n    notes: Edited.\n", 1))
     run_script(tmp_path, output, ledger, 1_700_086_400)
-    new = {"package": output.read_bytes(), "ledger": ledger.read_bytes()}
+    new = {name: path.read_bytes() for name, path in files.items()}
     seen = []
     for target in range(1, 100):
-        output.write_bytes(old["package"])
-        ledger.write_bytes(old["ledger"])
+        for name, path in files.items():
+            path.write_bytes(old[name])
         killed = subprocess.run(
             [sys.executable, "-c", _KILL_AT, *script_command(tmp_path, output, ledger)[1:]],
             env={**script_env(1_700_086_400), "KILL_AT": str(target), "KILL_POINTS": points},
@@ -193,21 +206,21 @@ def _kill_at_each_point(tmp_path: Path, points: str) -> list[tuple[str, str]]:
             break
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         point = killed.stderr.rsplit("killed before ", 1)[1].strip().replace(str(tmp_path), "")
-        package_now, ledger_now = output.read_bytes(), ledger.read_bytes()
-        state = "/".join("old" if data == old[kind] else "new" if data == new[kind] else "torn"
-                         for kind, data in (("package", package_now), ("ledger", ledger_now)))
-        assert state in {"old/old", "new/old", "new/new"}, (point, state)
+        state = _state(old, new, {name: path.read_bytes() for name, path in files.items()})
+        assert state in STATES, (point, state)
         seen.append((point, state))
         # Killed between naming a temporary and renaming it: a file named with the dead pid,
         # which the next build removes. Build again: the pair comes out whole.
         repaired = subprocess.run(script_command(tmp_path, output, ledger),
                                   env=script_env(1_700_086_400), capture_output=True, text=True)
         assert repaired.returncode == 0, repaired.stderr
-        assert ("not the package the ledger records" in repaired.stderr) == (state == "new/old")
-        assert (output.read_bytes(), ledger.read_bytes()) == (new["package"], new["ledger"])
+        assert ("not the package the ledger records" in repaired.stderr) == (
+            state == "new/old/old")
+        assert {name: path.read_bytes() for name, path in files.items()} == new
         assert read_ledger(ledger).package == hashlib.sha256(output.read_bytes()).hexdigest()
         assert sorted(os.listdir(tmp_path / "out")) == ["deck.apkg"]
-        assert sorted(os.listdir(tmp_path)) == ["cards", "cards.lock", "media", "out"]
+        assert sorted(os.listdir(tmp_path)) == ["cards", "cards.lock", "cards.shipped", "media",
+                                                "out"]
     else:
         pytest.fail("the build never finished")
     print("\n".join(f"{state}  {point}" for point, state in seen))
@@ -219,21 +232,23 @@ def test_killed_at_every_write(tmp_path: Path):
     """Killed before each os call that changes a file (open, sync, link, rename...)."""
     seen = _kill_at_each_point(tmp_path, "calls")
     states = [state for _, state in seen]
-    assert "new/old" in states and "old/old" in states and len(states) >= 8
+    assert {"old/old/old", "new/old/old", "new/new/old"} <= set(states) and len(states) >= 8
     points = [point for point, _ in seen]
-    # Both renames were among them: killed before the package's, both old; between the two, a
-    # new package beside the old ledger; the next build repaired that (checked above).
-    (package_rename,) = [i for i, p in enumerate(points)
-                         if p.startswith("replace /out/.deck.apkg.")]
-    (ledger_rename,) = [i for i, p in enumerate(points) if p.startswith("replace /.cards.lock.")]
-    assert seen[package_rename][1] == "old/old" and seen[ledger_rename][1] == "new/old"
+    # The three renames were among them: killed before the package's, all old; before the
+    # ledger's, a new package beside the old ledger; before the record's, a new pair beside the
+    # old record; the next build repaired each (checked above).
+    renames = {name: [seen[i][1] for i, p in enumerate(points) if p.startswith(f"replace {at}")]
+               for name, at in (("package", "/out/.deck.apkg."), ("ledger", "/.cards.lock."),
+                                ("record", "/.cards.shipped."))}
+    assert renames == {"package": ["old/old/old"], "ledger": ["new/old/old"],
+                       "record": ["new/new/old"]}
 
 
 @pytest.mark.slow
 def test_killed_at_every_chunk_written(tmp_path: Path):
-    """Killed before each write of content into the package's or the ledger's temporary: both
-    are written in full before either is moved in, so every kill leaves both old."""
+    """Killed before each write of content into the package's, the ledger's or the record's
+    temporary: all are written in full before any is moved in, so every kill leaves all old."""
     seen = _kill_at_each_point(tmp_path, "chunks")
     folders = {point.rsplit(" into ", 1)[1].rsplit("/", 1)[0] for point, _ in seen}
     assert folders == {"/out", ""}  # the package's folder and the ledger's
-    assert {state for _, state in seen} == {"old/old"}
+    assert {state for _, state in seen} == {"old/old/old"}

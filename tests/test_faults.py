@@ -48,9 +48,10 @@ def built_ok(deck_dir: DeckDir, epoch: int | None = None) -> str:
     return result.output
 
 
-def files(deck_dir: DeckDir) -> tuple[bytes | None, bytes | None]:
-    return tuple(p.read_bytes() if p.exists() else None  # type: ignore[return-value]
-                 for p in (deck_dir.output, deck_dir.ledger))
+def files(deck_dir: DeckDir) -> tuple[bytes | None, ...]:
+    """The package, the ledger and the record of what we shipped, as they are."""
+    return tuple(p.read_bytes() if p.exists() else None
+                 for p in (deck_dir.output, deck_dir.ledger, deck_dir.record))
 
 
 def learner_edits(collection, deck_dir: DeckDir) -> None:
@@ -252,7 +253,7 @@ def test_a_bad_source_date_epoch_is_refused(deck_dir, value, message):
     result = CliRunner().invoke(cli, deck_dir.args(), env={"SOURCE_DATE_EPOCH": value})
     assert result.exit_code == 1, result.output
     assert "SOURCE_DATE_EPOCH: " in result.output and message in result.output
-    assert files(deck_dir) == (None, None)
+    assert files(deck_dir) == (None, None, None)
 
 
 @pytest.mark.parametrize("future", [4_102_444_800, 1_700_000_000_000])  # 2100, milliseconds
@@ -286,6 +287,7 @@ def test_a_ledger_its_folder_will_not_take_leaves_both_old(deck_dir, monkeypatch
     # than the 255 bytes a folder entry may have.
     ledger = deck_dir.root / f"cards{'-' * 240}.lock"
     deck_dir.ledger.rename(ledger)
+    deck_dir.record.rename(ledger.with_suffix(".shipped"))
     deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
     before = deck_dir.output.read_bytes(), ledger.read_bytes()
     # Temporaries named from the start, as where there is no O_TMPFILE: so the name is refused
@@ -294,8 +296,8 @@ def test_a_ledger_its_folder_will_not_take_leaves_both_old(deck_dir, monkeypatch
     result = CliRunner().invoke(cli, deck_dir.args("--ledger", str(ledger)))
     assert result.exit_code == 1 and "File name too long" in result.output, result.output
     assert (deck_dir.output.read_bytes(), ledger.read_bytes()) == before
-    assert sorted(p.name for p in deck_dir.root.iterdir()) == sorted(["cards", "dist",
-                                                                      ledger.name, "media"])
+    assert sorted(p.name for p in deck_dir.root.iterdir()) == sorted(
+        ["cards", "dist", ledger.name, ledger.with_suffix(".shipped").name, "media"])
     assert sorted(p.name for p in deck_dir.output.parent.iterdir()) == ["deck.apkg"]
 
 
@@ -314,8 +316,8 @@ def test_a_failed_ledger_write_leaves_both_old(deck_dir, monkeypatch):
     result = run(deck_dir)
     assert result.exit_code == 1 and "No space left on device" in result.output
     assert files(deck_dir) == before
-    assert sorted(p.name for p in deck_dir.root.iterdir()) == ["cards", "cards.lock", "dist",
-                                                               "media"]
+    assert sorted(p.name for p in deck_dir.root.iterdir()) == [
+        "cards", "cards.lock", "cards.shipped", "dist", "media"]
     assert sorted(p.name for p in deck_dir.output.parent.iterdir()) == ["deck.apkg"]
 
 

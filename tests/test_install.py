@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,6 @@ from click.testing import CliRunner
 from helpers import (
     CARDS_YAML,
     DECK_YAML,
-    add_shipped_record,
     import_package,
     note_for,
     run_build,
@@ -39,8 +39,9 @@ NEW_CARD = "  - id: term-years\n    front: For how many years?\n    back: Thirty
 
 
 class Learner:
-    """The test deck released as 1.0.0 and 2.0.0 (with our record), and a learner's profile
-    holding 1.0.0 imported as Anki imports it."""
+    """The test deck released as 1.0.0 and 2.0.0 (2.0.0 carries the record of both builds, as
+    every build's package does), and a learner's profile holding 1.0.0 imported as Anki
+    imports it."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -59,7 +60,6 @@ class Learner:
                                          str(deck / "media"), "-o", str(self.v2)])
         assert built.exit_code == 0, built.output
         self.plan = _match(r"Re-import plan: (.*)\.", built.output)
-        add_shipped_record(self.v2, [(self.v1, "1.0.0", True), (self.v2, "2.0.0", True)])
         self.base = root / "Anki2"
         self.path = self.base / "User 1" / "collection.anki2"
         self.path.parent.mkdir(parents=True)
@@ -127,6 +127,23 @@ def test_untouched_previous_release_gets_exactly_the_build_plan(learner):
     again = learner.install()
     assert again.exit_code == 0 and "Nothing to change" in again.output, again.output
     assert "Backup first" not in again.output
+
+
+def test_install_without_a_package_builds_first_then_installs(learner, monkeypatch):
+    """`build-deck install` alone builds the deck as `build-deck` does (its package carries the
+    record of both builds), then installs it: the learner holding 1.0.0 gets 2.0.0's plan."""
+    monkeypatch.chdir(learner.root)  # the build's default dist/ lands here
+    deck = learner.root / "deck"
+    result = CliRunner().invoke(cli, ["install", "--cards", str(deck / "cards"), "--media",
+                                      str(deck / "media"), "--base", str(learner.base)])
+    assert result.exit_code == 0, result.output
+    built = Path(_match(r"Built (.+\.apkg)\.", result.output))
+    assert (learner.root / built).is_file() and built.parent.name == "dist"
+    assert (learner.root / built).read_bytes() == learner.v2.read_bytes()  # as `build-deck`
+    assert f"Installed version 2.0.0 into {learner.path}: {learner.plan}." in result.output
+    with learner.open() as col:
+        assert {n.guid: list(n.fields) for n in map(col.get_note, col.find_notes(""))} == (
+            _package_fields(learner.v2))
 
 
 def test_a_studied_and_edited_collection_keeps_everything_of_the_learner(learner):
@@ -285,6 +302,11 @@ def test_killed_or_interrupted_mid_install_leaves_the_collection_as_it_was(
 def test_bad_input_is_a_message_not_a_traceback(learner, tmp_path):
     not_zip = tmp_path / "notes.txt"
     not_zip.write_text("hello")
+    bare = tmp_path / "bare.apkg"  # a package of ours without the record (any other tool's)
+    with zipfile.ZipFile(learner.v1) as source, zipfile.ZipFile(bare, "w") as copy:
+        for name in source.namelist():
+            if name != "build-deck.shipped":
+                copy.writestr(name, source.read(name))
     runner = CliRunner()
 
     def run(*args):
@@ -292,7 +314,7 @@ def test_bad_input_is_a_message_not_a_traceback(learner, tmp_path):
 
     cases = [
         (run(str(not_zip), "--base", str(learner.base)), "not an Anki package"),
-        (run(str(learner.v1), "--base", str(learner.base)), "carries no record of what we shipped"),
+        (run(str(bare), "--base", str(learner.base)), "carries no record of what we shipped"),
         (run(str(learner.v2), "--base", str(learner.base), "--profile", "Nobody"),
          "no profile 'Nobody'; the profiles are: User 1"),
         (run(str(learner.v2), "--base", str(tmp_path / "none")), "no Anki profile found"),

@@ -17,6 +17,7 @@ from helpers import (
 )
 
 from deckbuilder.cli import cli
+from deckbuilder.ledger import MIDWAY_BUILDS
 from deckbuilder.notes import guid_for
 
 NOW = int(time.time())
@@ -138,6 +139,8 @@ def test_v2_over_v1_flags_the_correction_keeps_the_renamed_note_and_says_what_ch
 # Test Treaty Deck: changelog
 
 Read from the ledger (cards.lock) alone: no git repository here, so release dates are not known.
+
+{MIDWAY_BUILDS}
 
 ## 2.1.0
 

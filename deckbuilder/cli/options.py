@@ -15,4 +15,5 @@ media_option = click.option(
 
 ledger_option = click.option(
     "--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="The ledger of past builds.  [default: cards.lock beside the cards folder]")
+    help="The ledger of past builds; the record of what we shipped is beside it, named "
+         "<ledger stem>.shipped.  [default: cards.lock beside the cards folder]")

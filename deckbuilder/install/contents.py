@@ -15,8 +15,9 @@ from pathlib import Path
 
 from deckbuilder.errors import DeckError, Problem, display_path
 from deckbuilder.ledger import Shipped, read_shipped
+from deckbuilder.paths import SHIPPED_MEMBER
 
-RECORD_MEMBER = "build-deck.shipped"
+RECORD_MEMBER = SHIPPED_MEMBER
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ Its memory is the record of what we shipped (shipped.py): append-only, every val
 """
 
 from deckbuilder.ledger.changelog import (
+    MIDWAY_BUILDS,
     Release,
     changelog_markdown,
     description_html,
@@ -36,10 +37,20 @@ from deckbuilder.ledger.records import (
     correction_tag,
     version_key,
 )
-from deckbuilder.ledger.shipped import Shipped, ShippedNote, merged, read_shipped
+from deckbuilder.ledger.shipped import (
+    Shipped,
+    ShippedFile,
+    ShippedNote,
+    merged,
+    read_shipped,
+    read_shipped_file,
+    refuse_stale_ledger,
+    shipments,
+)
 
-__all__ = ["CORRECTED", "EARLIEST", "VERSION_RE", "CardEntry", "Change", "DeckFacts", "Ledger",
-           "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "Shipped", "ShippedNote",
-           "build_time", "changelog_markdown", "check_time", "correction_tag", "description_html",
-           "git_dates", "latest_time", "ledger_lines", "make_plan", "merged", "read_ledger",
-           "read_shipped", "releases", "version_key"]
+__all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "VERSION_RE", "CardEntry", "Change",
+           "DeckFacts", "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment",
+           "Shipped", "ShippedFile", "ShippedNote", "build_time", "changelog_markdown",
+           "check_time", "correction_tag", "description_html", "git_dates", "latest_time",
+           "ledger_lines", "make_plan", "merged", "read_ledger", "read_shipped",
+           "read_shipped_file", "refuse_stale_ledger", "releases", "shipments", "version_key"]

@@ -16,6 +16,15 @@ from pathlib import Path
 from deckbuilder.ledger.records import CORRECTED, Ledger, correction_tag, version_key
 from deckbuilder.notes import Note
 
+# Main was never a release channel (issue 19): what a learner who built it should know.
+MIDWAY_BUILDS = (
+    "Only the versions below are releases. A package built from the repository between two "
+    "releases (a build of main, or of any commit) is not a release: its notes may hold text "
+    "that no release shipped, stamped so that a later release's plain import (File > Import) "
+    "does not replace it. If you imported such a build, take the next release with "
+    "`build-deck install`, which compares every field by content and so brings each change "
+    "while keeping your own edits.")
+
 # Releases summed up in the deck's description, newest first.
 DESCRIPTION_RELEASES = 3
 
@@ -158,7 +167,9 @@ def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since:
                 "dates are not known.", ""]
     if not ledger.releases:
         out += ["No releases recorded yet: add `version:` to deck.yaml and build.", ""]
-    elif not chosen:
+    else:
+        out += [MIDWAY_BUILDS, ""]
+    if ledger.releases and not chosen:
         out += [f"No releases after {since}.", ""]
     for release in chosen:
         when = f" ({dates[release.version]})" if dates and release.version in dates else ""

@@ -11,12 +11,22 @@ down) and install's: a learner's field that equals a value we shipped is ours to
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from deckbuilder.errors import Problems
+from deckbuilder.errors import Problems, display_path
+from deckbuilder.files import InputFileError, read_regular
+from deckbuilder.ledger.records import Ledger, Plan, version_key
+from deckbuilder.notes import field_hash
 
 HEADER = "# build-deck shipped: one note a line, appended by every build; never edit a line."
+MAX_SHIPPED = 256 << 20
+# How to get the record back, in every message that refuses one.
+RECOVER_SHIPPED = ("restore it from git (git checkout -- {name}), take it from the package "
+                   "you last built (unzip -p dist/DECK.apkg build-deck.shipped > {name}), or "
+                   "rebuild it from the repository's history: python tools/reconstruct_shipped.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,13 @@ class ShippedNote:
     def field(self, name: str) -> str | None:
         return dict(self.fields).get(name)
 
+    def key(self) -> tuple:
+        """What makes a shipment new: the note's content and stamp, the version it was shipped
+        in, and whether that was a release; not the commit. So a version's first build records
+        every note once (install reads a package's version from its record), and its later
+        builds only the notes they change."""
+        return (self.note, self.fields, self.tags, self.stamp, self.version, self.release)
+
 
 @dataclass
 class Shipped:
@@ -50,6 +67,7 @@ class Shipped:
 
     shipments: list[ShippedNote] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set, repr=False)
+    _keys: set[tuple] = field(default_factory=set, repr=False)
     _by_note: dict[str, list[ShippedNote]] = field(default_factory=dict, repr=False)
 
     def add(self, shipment: ShippedNote) -> bool:
@@ -58,9 +76,15 @@ class Shipped:
         if line in self._seen:
             return False
         self._seen.add(line)
+        self._keys.add(shipment.key())
         self.shipments.append(shipment)
         self._by_note.setdefault(shipment.note, []).append(shipment)
         return True
+
+    def recorded(self, shipment: ShippedNote) -> bool:
+        """Whether a build already recorded this note with this content and stamp in this
+        version (and, for a release, as shipped by the release), whatever its commit."""
+        return shipment.key() in self._keys
 
     def notes(self) -> set[str]:
         return set(self._by_note)
@@ -74,6 +98,16 @@ class Shipped:
 
     def highest_stamp(self, note: str) -> int:
         return max((s.stamp for s in self.of(note)), default=0)
+
+    def stamp_floor(self, note: str) -> int:
+        """The lowest stamp a current ledger may give this note: the highest any release or
+        any build since the newest release gave it. Builds of main before a release are
+        superseded by it (main was never a release channel, and 2.0.0 stamped lower than
+        mid-way builds had: issue 19), so they bind no ledger."""
+        newest = max((version_key(s.version or "") for s in self.shipments if s.release),
+                     default=None)
+        return max((s.stamp for s in self.of(note) if s.release or newest is None
+                    or version_key(s.version or "") > newest), default=0)
 
     def tags_ever(self, note: str) -> set[str]:
         """Every tag a build of ours ever put on this note."""
@@ -95,7 +129,8 @@ def read_shipped(text: str, file: str) -> Shipped:
     """Parse the record; every bad line is a problem naming its line. Raises DeckError."""
     shipped = Shipped()
     problems = Problems()
-    for number, line in enumerate(text.splitlines(), 1):
+    # Split on newlines only: a tag may hold U+2028, which splitlines() would split on.
+    for number, line in enumerate(text.split("\n"), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -135,3 +170,87 @@ def merged(records: Iterable[Shipped]) -> Shipped:
         for shipment in record.shipments:
             out.add(shipment)
     return out
+
+
+@dataclass
+class ShippedFile:
+    """The record as a build found it: its file, its text as it was, and what it holds."""
+
+    path: Path
+    text: str = ""
+    record: Shipped = field(default_factory=Shipped)
+    missing: bool = False
+
+    def appended(self, shipments: Iterable[ShippedNote]) -> str:
+        """The file's text with the shipments not yet recorded added at its end; nothing
+        before them changes, so git merges two branches' records by taking both sides."""
+        new = [s for s in shipments if not self.record.recorded(s)]
+        if not new:
+            return self.text
+        text = self.text if self.text.strip() else HEADER + "\n"
+        if not text.endswith("\n"):
+            text += "\n"
+        return text + "".join(s.line() + "\n" for s in new)
+
+
+def read_shipped_file(path: Path) -> ShippedFile:
+    """Read the record beside a ledger; a missing file is an empty record marked missing.
+    Raises DeckError for one that cannot be read, with how to get it back."""
+    path = Path(path)
+    file = display_path(path)
+    problems = Problems()
+    recover = RECOVER_SHIPPED.format(name=path.name)
+    try:
+        data = read_regular(path, MAX_SHIPPED)
+    except FileNotFoundError:
+        return ShippedFile(path, missing=True)
+    except InputFileError as e:
+        if not path.exists() and not path.is_symlink():
+            return ShippedFile(path, missing=True)
+        problems.add(file, message=f"{e}; {recover}")
+        problems.raise_if_any()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        problems.add(file, data[: e.start].count(b"\n") + 1, 1,
+                     message=f"not valid UTF-8; {recover}")
+        problems.raise_if_any()
+    return ShippedFile(path, text, read_shipped(text, file))
+
+
+def shipments(plan: Plan, version: str | None, commit: str | None,
+              release: bool = False) -> list[ShippedNote]:
+    """What this build ships, one ShippedNote per note, as the package holds it."""
+    return [ShippedNote(note.guid, note.card_id,
+                        tuple(zip(note.note_type.fields, map(field_hash, note.fields),
+                                  strict=True)),
+                        tuple(note.tags), plan.note_mod(note), version or None, commit, release)
+            for note in plan.notes]
+
+
+def refuse_stale_ledger(old: Ledger, plan: Plan, record: ShippedFile, ledger_file: str) -> None:
+    """Raise DeckError when the ledger gives a note a lower stamp than a binding build of ours
+    already shipped it with (stamp_floor): the ledger is older than the last build's, and a
+    build from it would restamp notes learners already have."""
+    renamed = {new: former for former, new in plan.renamed}
+    stale = []
+    for note in plan.notes:
+        entry = old.cards.get(renamed.get(note.card_id, note.card_id))
+        floor = record.record.stamp_floor(note.guid)
+        if entry is not None and entry.mod < floor:
+            stale.append(f"'{note.card_id}' ({_day(entry.mod)} < {_day(floor)})")
+    if stale:
+        problems = Problems()
+        shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+        problems.add(ledger_file, message=f"this ledger is older than what builds of ours "
+                     f"already shipped ({display_path(record.path)} records higher stamps for "
+                     f"{len(stale)} notes: {shown}); it was restored from an older commit, or "
+                     "the newer one was lost. Restore the current ledger: git checkout HEAD -- "
+                     f"{Path(ledger_file).name} (or from the commit that last changed "
+                     f"{record.path.name}), or rebuild it from the package you last built: "
+                     "build-deck ledger --from PACKAGE.apkg")
+        problems.raise_if_any()
+
+
+def _day(stamp: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(stamp))

@@ -4,9 +4,12 @@ README says."""
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 from helpers import MAPS_AWAITING_CARDS, REPO, import_package
+
+from deckbuilder.ledger import read_shipped
 
 ROOT = REPO
 
@@ -23,6 +26,18 @@ def test_committed_ledger_is_current(treaty_build):
     # A stale cards.lock would give learners needless updates; rebuild and commit it.
     assert "0 new, 0 updated" in (treaty_build / "output.txt").read_text()
     assert (treaty_build / "cards.lock").read_bytes() == (ROOT / "cards.lock").read_bytes()
+
+
+def test_committed_record_is_current_and_travels_in_the_package(treaty_build):
+    # The build appends only what was never shipped: nothing, when cards.shipped is current.
+    record = (ROOT / "cards.shipped").read_bytes()
+    assert (treaty_build / "cards.shipped").read_bytes() == record
+    with zipfile.ZipFile(treaty_build / "deck.apkg") as zf:
+        assert zf.read("build-deck.shipped") == record
+    shipped = read_shipped(record.decode("utf-8"), "cards.shipped")
+    # the releases learners were given: the first edition (106 notes) and 2.0.0 (165)
+    assert {v: sum(s.version == v for s in shipped.shipments if s.release)
+            for v in ("1.0.0", "2.0.0")} == {"1.0.0": 106, "2.0.0": 165}
 
 
 def test_real_deck_imports_with_the_counts_the_readme_states(treaty_build, collection):

@@ -6,21 +6,26 @@ Each past package is built from its commit with that commit's own code, as learn
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import add_shipped_record, import_package, study
+from helpers import import_package, load_tool, study
 
 from deckbuilder.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_EDITION, MIDWAY, RELEASE_2 = "ae3bc8a", "20e0b55", "a394588"
 DECK = "Sino-Soviet Treaty of 1950"
+# today's version, which install reads from the record the package carries
+VERSION = re.search(r"^version: *(\S+)", (ROOT / "cards" / "deck.yaml").read_text("utf-8"),
+                    re.M).group(1)  # type: ignore[union-attr]
 
 
 def _build_commit(commit: str, folder: Path) -> Path:
@@ -46,15 +51,16 @@ def history(tmp_path_factory) -> dict[str, Path]:
     packages = {c: _build_commit(c, folder) for c in (FIRST_EDITION, MIDWAY, RELEASE_2)}
     ledger = folder / "cards.lock"
     shutil.copy(ROOT / "cards.lock", ledger)  # the build rewrites its ledger: never ours
+    # the record of every build since the first edition (tools/reconstruct_shipped.py), which
+    # today's package carries as every build's does
+    shutil.copy(ROOT / "cards.shipped", folder / "cards.shipped")
     today = folder / "today.apkg"
     built = CliRunner().invoke(cli, ["build", "--cards", str(ROOT / "cards"), "--media",
                                      str(ROOT / "media"), "--ledger", str(ledger), "-o",
-                                     str(today), "--quiet"])
+                                     str(today)])
     assert built.exit_code == 0, built.output
-    add_shipped_record(today, [(packages[FIRST_EDITION], "1.0.0", True),
-                               (packages[MIDWAY], "2.0.0", False),
-                               (packages[RELEASE_2], "2.0.0", True), (today, "2.0.0", False)])
-    return {**packages, "today": today}
+    (folder / "plan.txt").write_text(built.output)
+    return {**packages, "today": today, "plan": folder / "plan.txt"}
 
 
 def _collection(tmp_path: Path, package: Path):
@@ -78,12 +84,14 @@ def _today(history) -> dict:
 
 
 def _read(package: Path, folder: Path) -> dict:
-    """A past package's notes (read as install reads a package, so given a record)."""
+    """A past package's notes, read as install reads a package: built before packages carried
+    the record of what we shipped, it is given the reconstructed one (cards.shipped)."""
     from deckbuilder.install import read_package
 
     copy = folder / f"read-{package.name}"
     shutil.copy(package, copy)
-    add_shipped_record(copy, [(copy, "", False)])
+    with zipfile.ZipFile(copy, "a") as zf:
+        zf.write(ROOT / "cards.shipped", "build-deck.shipped")
     return {n.guid: n for n in read_package(copy).notes}
 
 
@@ -196,11 +204,54 @@ def test_a_studied_and_edited_first_edition_keeps_the_learners_work(history, tmp
         note = _notes(col)[changed]
         assert note["Front"] == "My own question"  # today's Front is the first edition's
         assert note["Back"] == today[changed].fields[1]  # today's Back replaces theirs...
-        assert {"leech", "marked", "my::tag", "build-deck::conflict::v2.0.0"} <= set(note.tags)
+        assert {"leech", "marked", "my::tag", f"build-deck::conflict::v{VERSION}"} <= set(note.tags)
         assert col.db.scalar("select count() from revlog") == reviews
         assert {cid: col.get_card(cid).ivl for cid in reviewed} == {
             cid: ivl for cid, (ivl, _) in reviewed.items()}
     finally:
         col.close(downgrade=False)
-    report = path.parent / "build-deck" / "conflicts-v2.0.0.md"
+    report = path.parent / "build-deck" / f"conflicts-v{VERSION}.md"
     assert "My own answer" in report.read_text("utf-8")  # ...and theirs is kept here
+
+
+def test_todays_package_installs_over_2_0_0_as_its_import_plan_says(history, tmp_path):
+    """The package the build just wrote, carrying the reconstructed record, into a collection
+    holding release 2.0.0 as its own code built it: the summary is the build's import plan."""
+    from deckbuilder.install import read_package
+
+    plan = re.search(r"Re-import plan: (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) "
+                     r"retired", history["plan"].read_text())
+    assert plan, history["plan"].read_text()
+    record = read_package(history["today"]).shipped
+    release = [s for s in record.shipments if s.release and s.version == "2.0.0"]
+    assert {s.commit[:7] for s in release} == {RELEASE_2}
+    col, path = _collection(tmp_path, history[RELEASE_2])
+    try:  # the collection holds exactly what the record says 2.0.0 shipped
+        from deckbuilder.notes import field_hash
+
+        held = {n.guid: [field_hash(f) for f in n.fields] for n in _notes(col).values()}
+        assert held == {s.note: [h for _, h in s.fields] for s in release}
+    finally:
+        col.close(downgrade=False)
+    result = _install(path, history["today"])
+    counts = "{} new, {} updated, {} unchanged, {} retired".format(*plan.groups())
+    assert f"Installed version {VERSION} into " in result.output, result.output
+    assert f": {counts}." in result.output, result.output
+
+
+def test_the_committed_record_holds_each_past_build_as_its_own_code_built_it(history):
+    """cards.shipped was reconstructed from git (tools/reconstruct_shipped.py): the first
+    edition, the mid-way build and 2.0.0, built here again by their own code, are in it."""
+    from deckbuilder.ledger import read_shipped
+
+    reconstruct = load_tool("reconstruct_shipped", ROOT / "tools" / "reconstruct_shipped.py")
+    record = read_shipped((ROOT / "cards.shipped").read_text("utf-8"), "cards.shipped")
+    ever = {(s.note, s.fields, s.tags, s.stamp) for s in record.shipments}
+    for commit, release in ((FIRST_EDITION, "1.0.0"), (MIDWAY, None), (RELEASE_2, "2.0.0")):
+        ledger = history[commit].with_suffix("") / "cards.lock"  # as that build left it
+        built = {(s.note, s.fields, s.tags, s.stamp)
+                 for s in reconstruct.read_package(history[commit], ledger, None, None, False)}
+        assert built and built <= ever, commit
+        if release:  # a release's lines are exactly what it shipped
+            assert {(s.note, s.fields, s.tags, s.stamp) for s in record.shipments
+                    if s.release and s.version == release} == built, release
