@@ -115,13 +115,16 @@ def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
     cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
 
 
-def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile]
-                   ) -> Callable[[BinaryIO], None]:
-    """What writes the .apkg: collection, media list, media files; fixed order and times."""
+def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile],
+                   comment: str = "") -> Callable[[BinaryIO], None]:
+    """What writes the .apkg: collection, media list, media files; fixed order and times.
+
+    comment: the zip's comment, which Anki ignores (the build names its ledger there)."""
     ordered = sorted(media.values(), key=lambda m: m.package_name)
 
     def write(f) -> None:
         with zipfile.ZipFile(f, "w") as zf:
+            zf.comment = comment.encode("utf-8")
             def add(name: str, data: bytes | BinaryIO) -> None:
                 info = zipfile.ZipInfo(name, _ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED

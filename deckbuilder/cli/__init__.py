@@ -79,22 +79,31 @@ def cli() -> None:
 @ledger_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List the card ids in the import plan.")
+@click.option("--release", is_flag=True,
+              help="A release build: stamp every note changed in this version with this build's "
+                   "time and record the version as released.")
 def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Path | None,
-          quiet: bool, verbose: bool) -> None:
+          quiet: bool, verbose: bool, release: bool) -> None:
     """Build the Anki package from the cards and media.
 
     Also rewrites the ledger (cards.lock), which records each card's content and the time it
     last changed; commit it with your cards. Set SOURCE_DATE_EPOCH for a fixed build time.
 
+    With --release, the build releases the deck's `version`: every note changed in it is
+    stamped with this build's time, and the ledger records the version as released, so that
+    later builds refuse to change it (raise `version` first).
+
     \b
     Example:
         build-deck build --cards cards --media media -o dist/treaty.apkg
+        build-deck build --release          # then commit, and tag v<version>
     """
     from deckbuilder.build import build as run_build
     from deckbuilder.ledger import correction_tag
 
     with Progress(enabled=not quiet) as progress:
-        result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
+        result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress,
+                           release=release)
     for notice in result.notices:
         click.echo(f"Note: {notice}", err=True)
     if quiet:
@@ -104,10 +113,16 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
                f"{len(result.media)} media files.")
     _echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
                f"{len(plan.unchanged)} unchanged, {len(plan.retired)} retired.")
-    release = result.deck.version
-    if release and (plan.corrected or plan.renamed):
-        _echo(f"Version {release}: {len(plan.corrected)} newly corrected (tagged "
-              f"{correction_tag(release)}), {len(plan.renamed)} renamed.")
+    if plan.released:
+        _echo(f"Released version {result.deck.version}: {len(plan.stamped_for_release)} changed "
+              f"notes stamped with this build's time. Commit the ledger, then tag "
+              f"v{result.deck.version}.")
+    elif release:
+        _echo(f"Version {result.deck.version} was released already; nothing changed since.")
+    version = result.deck.version
+    if version and (plan.corrected or plan.renamed):
+        _echo(f"Version {version}: {len(plan.corrected)} newly corrected (tagged "
+              f"{correction_tag(version)}), {len(plan.renamed)} renamed.")
     elif plan.renamed:
         _echo(f"{len(plan.renamed)} renamed.")
     if verbose:

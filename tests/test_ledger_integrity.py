@@ -1,0 +1,232 @@
+"""The ledger's integrity (issue 19 items 2, 5 and 8; issue 20): release builds stamp a release's
+changes with the release's time and close the version; a stale or foreign ledger is refused; a
+CRLF ledger reads. Each case runs through the CLI, with the real Anki engine where learners are
+involved."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+from click.testing import CliRunner
+from helpers import DECK_YAML, import_package, note_for, study, write_deck
+
+from deckbuilder.cli import cli
+from deckbuilder.ledger import read_ledger
+
+NOW = int(time.time())
+
+
+def run(deck_dir, monkeypatch, epoch: int, *extra: str):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    monkeypatch.chdir(deck_dir.root)  # messages name files from here
+    return CliRunner().invoke(cli, deck_dir.args(*extra))
+
+
+def build(deck_dir, monkeypatch, epoch: int, *extra: str) -> str:
+    result = run(deck_dir, monkeypatch, epoch, *extra)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def refused(deck_dir, monkeypatch, epoch: int, *extra: str) -> str:
+    """Build, expecting a refusal that leaves the package and the ledger as they were."""
+    before = {p: p.read_bytes() for p in (deck_dir.output, deck_dir.ledger) if p.exists()}
+    result = run(deck_dir, monkeypatch, epoch, *extra)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "nothing was written" in result.output
+    assert {p: p.read_bytes() for p in before} == before
+    return result.output
+
+
+def set_version(deck_dir, version: str) -> None:
+    (deck_dir.cards / "deck.yaml").write_text(DECK_YAML + f"version: {version}\n", "utf-8")
+
+
+def stamp_as_imported(col, note_ids, when: int) -> None:
+    """What Anki 2.1.55 to 24.11 do on import (the suite's engine keeps the package's time):
+    every note the import added or updated gets the import time as its mod."""
+    for note_id in note_ids:
+        col.db.execute("UPDATE notes SET mod = ? WHERE id = ?", when, note_id)
+
+
+# ---- Release builds (issue 19 item 8, issue 20) ----
+
+def _learner_between_releases(release_dir, collection, monkeypatch, release: tuple[str, ...]):
+    """1.0.0 is released; the author edits a card and builds (a mid-way build, not a release);
+    a learner on an import-time-stamping Anki imports 1.0.0 after that build, studies every
+    card and edits a note of their own; the author edits another card and releases 1.1.0; the
+    learner imports it. Returns the collection after both imports."""
+    out = build(release_dir, monkeypatch, NOW - 4000, "--release")
+    assert "Released version 1.0.0: 0 changed notes stamped" in out
+    package_1_0 = release_dir.output.with_name("1.0.0.apkg")
+    shutil.copy(release_dir.output, package_1_0)
+
+    set_version(release_dir, "1.1.0")
+    release_dir.edit("treaty.yaml", "back: 14 February 1950, in **Moscow**",
+                     "back: 14 February 1950, in the **Kremlin**, Moscow")
+    build(release_dir, monkeypatch, NOW - 3000)  # mid-way: not a release
+
+    log = import_package(collection, package_1_0)
+    stamp_as_imported(collection, [n.id for n in map(collection.get_note,
+                                                     collection.find_notes(""))], NOW - 2500)
+    assert len(log.new) == 4
+    before = study(collection, 6)
+    own = note_for(collection, "chinese-name")
+    own["Notes"] = "My own mnemonic."
+    collection.update_note(own)
+
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(release_dir, monkeypatch, NOW - 2000, *release)
+    log = import_package(collection, release_dir.output)
+    assert before == {cid: v for cid, v in study(collection, 0).items() if cid in before}
+    assert note_for(collection, "chinese-name")["Notes"] == "My own mnemonic."
+    return collection
+
+
+def test_a_learner_who_imports_releases_in_order_gets_every_change(release_dir, collection,
+                                                                     monkeypatch):
+    col = _learner_between_releases(release_dir, collection, monkeypatch, ("--release",))
+    assert "**Kremlin**" not in note_for(col, "signing-date")["Back"]  # rendered, not Markdown
+    assert "Kremlin" in note_for(col, "signing-date")["Back"]
+    assert note_for(col, "article-three")["Extra"].startswith("From Article 3.")
+    ledger = read_ledger(release_dir.ledger)
+    assert ledger.released == {"1.0.0": NOW - 4000, "1.1.0": NOW - 2000}
+    assert ledger.cards["signing-date"].mod == ledger.cards["article-three"].mod == NOW - 2000
+
+
+def test_without_a_release_build_the_mid_way_change_is_lost(release_dir, collection,
+                                                            monkeypatch):
+    """The same, released by a plain build: the change made before the learner's import of
+    1.0.0 keeps its mid-way stamp, older than the learner's copy, and never arrives. (This is
+    what the release build prevents; it shows the test above can fail.)"""
+    col = _learner_between_releases(release_dir, collection, monkeypatch, ())
+    assert "Kremlin" not in note_for(col, "signing-date")["Back"]
+    assert note_for(col, "article-three")["Extra"].startswith("From Article 3.")
+
+
+def test_a_released_version_cannot_change(release_dir, monkeypatch):
+    build(release_dir, monkeypatch, NOW - 1000, "--release")
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    out = refused(release_dir, monkeypatch, NOW - 500)
+    assert ("cards/deck.yaml:10:1: version 1.0.0 is released; raise `version:` in "
+            "cards/deck.yaml (such as 1.0.1) to change 'article-three': learners have 1.0.0 "
+            "as it was released (cards.lock records its release build)") in out
+    assert "version 1.0.0 is released" in refused(release_dir, monkeypatch, NOW - 500,
+                                                  "--release")
+    check = CliRunner().invoke(cli, ["check", "--cards", str(release_dir.cards), "--media",
+                                     str(release_dir.media)])
+    assert check.exit_code == 1 and "version 1.0.0 is released" in check.output
+
+    release_dir.edit("treaty.yaml", "extra: From Article 3.", "extra: Article 3.")
+    out = build(release_dir, monkeypatch, NOW - 400, "--release")  # no change: builds
+    assert "Version 1.0.0 was released already; nothing changed since." in out
+    set_version(release_dir, "1.0.1")
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    assert "Released version 1.0.1: 1 changed notes" in build(release_dir, monkeypatch,
+                                                               NOW - 300, "--release")
+
+
+def test_a_release_needs_a_version(deck_dir, monkeypatch):
+    out = refused(deck_dir, monkeypatch, NOW, "--release")
+    assert ("cards/deck.yaml:1: a release build needs a 'version' in deck.yaml (such as "
+            "1.0.0): add one, then build with --release again") in out
+
+
+def test_release_stamps_never_go_down(release_dir, monkeypatch):
+    """A release build whose clock is behind a mid-way build's keeps the later stamp."""
+    build(release_dir, monkeypatch, NOW - 4000, "--release")
+    set_version(release_dir, "1.1.0")
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(release_dir, monkeypatch, NOW - 1000)
+    build(release_dir, monkeypatch, NOW - 2000, "--release")
+    assert read_ledger(release_dir.ledger).cards["article-three"].mod == NOW - 1000
+
+
+# ---- A stale or foreign ledger (issue 19 item 2) ----
+
+def _git(root, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_an_older_commits_ledger_beside_a_newer_build_is_refused(deck_dir, monkeypatch):
+    _git(deck_dir.root, "init", "-q")
+    _git(deck_dir.root, "config", "user.email", "a@example.org")
+    _git(deck_dir.root, "config", "user.name", "A")
+    build(deck_dir, monkeypatch, NOW - 3000)
+    _git(deck_dir.root, "add", "cards", "media", "cards.lock")
+    _git(deck_dir.root, "commit", "-qm", "first")
+    for epoch, old, new in ((NOW - 2000, "extra: Article 3.", "extra: From Article 3."),
+                            (NOW - 1000, "Stalin and Mao attended.", "Stalin and Mao came.")):
+        deck_dir.edit("treaty.yaml", old, new)
+        build(deck_dir, monkeypatch, epoch)
+        _git(deck_dir.root, "commit", "-qam", "edit")
+
+    _git(deck_dir.root, "checkout", "HEAD~2", "--", "cards.lock")
+    out = refused(deck_dir, monkeypatch, NOW)
+    assert ("cards.lock: the ledger is older than dist/deck.apkg, which a build from a newer "
+            "ledger wrote (2 notes have later stamps there, such as 'article-three'): it is a "
+            "stale copy, such as an older commit's ledger checked out. A build from it would "
+            "stamp notes learners already have anew and overwrite their own edits on "
+            "re-import. Put back the ledger that package was built with (git log -- cards.lock "
+            "shows its commits; git checkout COMMIT -- cards.lock); or, if dist/deck.apkg never "
+            "reached learners, delete it and build again") in out
+
+    _git(deck_dir.root, "checkout", "HEAD", "--", "cards.lock")  # the recovery it names
+    assert "0 updated" in build(deck_dir, monkeypatch, NOW, "-v")
+
+
+def test_a_package_built_from_the_ledger_is_repaired_not_refused(deck_dir, monkeypatch):
+    """A build killed between its two renames leaves a new package beside the ledger it was
+    built from (tests/test_crash.py kills real builds there): repaired as before."""
+    build(deck_dir, monkeypatch, NOW - 2000)
+    ledger_before = deck_dir.ledger.read_bytes()
+    deck_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(deck_dir, monkeypatch, NOW - 1000)
+    deck_dir.ledger.write_bytes(ledger_before)  # the package renamed, the ledger not
+    result = run(deck_dir, monkeypatch, NOW - 1000)
+    assert result.exit_code == 0, result.output
+    assert "not the package the ledger records" in result.output
+    assert read_ledger(deck_dir.ledger).cards["article-three"].mod == NOW - 1000
+
+
+def test_an_older_package_beside_a_newer_ledger_is_rebuilt(deck_dir, monkeypatch):
+    """A package from before a `git pull` brought a newer ledger: the ledger is not stale."""
+    build(deck_dir, monkeypatch, NOW - 2000)
+    old_package = deck_dir.output.read_bytes()
+    deck_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(deck_dir, monkeypatch, NOW - 1000)
+    deck_dir.output.write_bytes(old_package)
+    build(deck_dir, monkeypatch, NOW - 500)
+
+
+def test_another_decks_ledger_is_refused(deck_dir, monkeypatch, tmp_path):
+    other = tmp_path / "other"
+    write_deck(other, deck_yaml=DECK_YAML.replace("id: 1234567890", "id: 1234567891")
+               .replace("name: Test Treaty Deck", "name: Another Deck"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(NOW))
+    result = CliRunner().invoke(cli, ["--cards", str(other / "cards"), "--media",
+                                      str(other / "media"), "-o", str(other / "deck.apkg")])
+    assert result.exit_code == 0, result.output
+    shutil.copy(other / "cards.lock", deck_dir.ledger)
+    out = refused(deck_dir, monkeypatch, NOW)
+    assert ("cards/deck.yaml:2:1: the deck id was 1234567891 in the last build (ledger "
+            "cards.lock, deck 'Another Deck'); it is permanent") in out
+    assert "if that ledger is another deck's, use this deck's own (--ledger)" in out
+
+
+# ---- A Windows checkout (issue 19 item 5) ----
+
+def test_a_crlf_ledger_reads_and_is_written_back_lf(deck_dir, monkeypatch):
+    build(deck_dir, monkeypatch, NOW - 1000)
+    lf = deck_dir.ledger.read_bytes()
+    deck_dir.ledger.write_bytes(lf.replace(b"\n", b"\r\n"))
+    check = CliRunner().invoke(cli, ["check", "--cards", str(deck_dir.cards), "--media",
+                                     str(deck_dir.media), "-o", str(deck_dir.output)])
+    assert check.exit_code == 0, check.output
+    assert check.output.endswith("a build would add 0, update 0 and retire 0.\n")
+    build(deck_dir, monkeypatch, NOW - 500)
+    assert deck_dir.ledger.read_bytes() == lf
