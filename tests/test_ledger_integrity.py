@@ -5,12 +5,17 @@ involved."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+import sys
 import time
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-from helpers import DECK_YAML, import_package, note_for, study, write_deck
+from helpers import DECK_YAML, REPO, import_package, note_for, study, write_deck
 
 from deckbuilder.cli import cli
 from deckbuilder.ledger import read_ledger
@@ -230,3 +235,91 @@ def test_a_crlf_ledger_reads_and_is_written_back_lf(deck_dir, monkeypatch):
     assert check.output.endswith("a build would add 0, update 0 and retire 0.\n")
     build(deck_dir, monkeypatch, NOW - 500)
     assert deck_dir.ledger.read_bytes() == lf
+
+
+# ---- Merging ledgers (issue 19 item 5) ----
+
+def _repo(deck_dir) -> None:
+    _git(deck_dir.root, "init", "-q", "-b", "main")
+    _git(deck_dir.root, "config", "user.email", "a@example.org")
+    _git(deck_dir.root, "config", "user.name", "A")
+
+
+def test_git_merges_two_branches_ledgers_with_the_driver(deck_dir, monkeypatch):
+    _repo(deck_dir)
+    build(deck_dir, monkeypatch, NOW - 3000)
+    setup = CliRunner().invoke(cli, ["setup-git", "--cards", str(deck_dir.cards)])
+    assert setup.exit_code == 0, setup.output
+    assert "git now merges cards.lock with: build-deck ledger --merge %O %A %B" in setup.output
+    assert (deck_dir.root / ".gitattributes").read_text() == (
+        "/cards.lock text eol=lf merge=build-deck-ledger\n")
+    assert _git(deck_dir.root, "config", "merge.build-deck-ledger.driver") == (
+        "build-deck ledger --merge %O %A %B\n")
+    _git(deck_dir.root, "add", ".gitattributes", "cards", "media", "cards.lock")
+    _git(deck_dir.root, "commit", "-qm", "first")
+    _git(deck_dir.root, "checkout", "-qb", "other")
+    deck_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(deck_dir, monkeypatch, NOW - 2000)
+    _git(deck_dir.root, "commit", "-qam", "other: article three")
+    _git(deck_dir.root, "checkout", "-q", "main")
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao came.")
+    build(deck_dir, monkeypatch, NOW - 1000)
+    _git(deck_dir.root, "commit", "-qam", "main: signatories")
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    merged = subprocess.run(["git", "-C", str(deck_dir.root), "merge", "-q", "--no-edit", "other"],
+                            capture_output=True, text=True, env=env)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    ledger = read_ledger(deck_dir.ledger)  # its check holds
+    assert ledger.cards["article-three"].mod == NOW - 2000
+    assert ledger.cards["signatories"].mod == NOW - 1000
+    assert ledger.cards["signing-date"].mod == ledger.cards["chinese-name"].mod
+    monkeypatch.chdir(deck_dir.root)
+    check = CliRunner().invoke(cli, ["check", "--cards", str(deck_dir.cards), "--media",
+                                     str(deck_dir.media), "-o", str(deck_dir.output)])
+    assert check.exit_code == 0, check.output
+    assert check.output.endswith("a build would add 0, update 0 and retire 0.\n")
+
+
+def test_merge_by_hand_highest_stamp_wins_and_releases_unite(release_dir, monkeypatch, tmp_path):
+    build(release_dir, monkeypatch, NOW - 4000, "--release")
+    base = tmp_path / "base.lock"
+    shutil.copy(release_dir.ledger, base)
+    set_version(release_dir, "1.1.0")
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(release_dir, monkeypatch, NOW - 2000, "--release")
+    theirs = tmp_path / "theirs.lock"
+    shutil.copy(release_dir.ledger, theirs)
+    ours = tmp_path / "ours.lock"
+    shutil.copy(base, ours)
+    result = CliRunner().invoke(cli, ["ledger", "--merge", str(base), str(ours), str(theirs)])
+    assert result.exit_code == 0, result.output
+    merged, their = read_ledger(ours), read_ledger(theirs)
+    assert merged.cards["article-three"].mod == NOW - 2000
+    assert merged.cards["article-three"].digest == their.cards["article-three"].digest
+    assert merged.released == their.released == {"1.0.0": NOW - 4000, "1.1.0": NOW - 2000}
+    assert merged.changes == their.changes and not merged.package
+
+    other = tmp_path / "other.lock"
+    other.write_text(theirs.read_text().replace("Test Treaty Deck", "Another"), "utf-8")
+    bad = CliRunner().invoke(cli, ["ledger", "--merge", str(base), str(ours), str(other)])
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+    assert "the check on its last line" in bad.output  # a hand edit: refused before merging
+
+
+@pytest.mark.parametrize("args", [[], ["--from", "x.apkg", "--merge", "a", "b", "c"]])
+def test_ledger_needs_one_of_from_and_merge(args):
+    result = CliRunner().invoke(cli, ["ledger", *args])
+    assert result.exit_code == 2
+    assert "give either --from PACKAGE or --merge BASE OURS THEIRS." in result.output
+
+
+def test_ci_refuses_conflict_lines_in_the_ledger_naming_the_merge(tmp_path):
+    script = (REPO / ".ci" / "run").read_text("utf-8")
+    pattern = re.search(r"grep -qE '([^']+)' cards.lock", script).group(1)  # type: ignore
+    assert "build-deck ledger --merge BASE OURS THEIRS" in script
+    lock = tmp_path / "cards.lock"
+    lock.write_text("end\t1\tab\n<<<<<<< HEAD\nx\n=======\ny\n>>>>>>> other\n", "utf-8")
+    assert subprocess.run(["grep", "-qE", pattern, str(lock)]).returncode == 0
+    lock.write_text("card\t<<<<<<<x\n", "utf-8")
+    assert subprocess.run(["grep", "-qE", pattern, str(lock)]).returncode == 1

@@ -20,6 +20,7 @@ if Path(sys.argv[0]).name in ("build-deck", "build_deck.py"):
 import click  # noqa: E402
 
 from deckbuilder import DeckError  # noqa: E402
+from deckbuilder.cli.git import setup_git  # noqa: E402
 from deckbuilder.cli.install import install  # noqa: E402
 from deckbuilder.cli.options import cards_option, ledger_option, media_option  # noqa: E402
 from deckbuilder.cli.release import changelog, ledger  # noqa: E402
@@ -67,6 +68,7 @@ def cli() -> None:
         build-deck verify                   # import the last build into a scratch Anki
         build-deck changelog                # release notes in Markdown
         build-deck ledger --from OLD.apkg   # rebuild a lost cards.lock from a release
+        build-deck setup-git                # let git merge cards.lock (ledger --merge)
         build-deck install                  # apply the deck to your Anki, keeping your edits
     """
 
@@ -242,6 +244,7 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
 cli.add_command(changelog)
 cli.add_command(ledger)
 cli.add_command(install)
+cli.add_command(setup_git)
 
 
 def _echo(message: str) -> None:

@@ -21,6 +21,7 @@ from deckbuilder.ledger.lockfile import (
     ledger_lines,
     read_ledger,
 )
+from deckbuilder.ledger.merge import merge_ledgers
 from deckbuilder.ledger.plan import build_time, make_plan
 from deckbuilder.ledger.records import (
     CORRECTED,
@@ -41,5 +42,5 @@ from deckbuilder.ledger.shipped import Shipped, ShippedNote, merged, read_shippe
 __all__ = ["CORRECTED", "EARLIEST", "VERSION_RE", "CardEntry", "Change", "DeckFacts", "Ledger",
            "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "Shipped", "ShippedNote",
            "build_time", "changelog_markdown", "check_time", "correction_tag", "description_html",
-           "git_dates", "latest_time", "ledger_lines", "make_plan", "merged", "read_ledger",
-           "read_shipped", "releases", "version_key"]
+           "git_dates", "latest_time", "ledger_lines", "make_plan", "merge_ledgers", "merged",
+           "read_ledger", "read_shipped", "releases", "version_key"]

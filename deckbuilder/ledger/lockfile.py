@@ -99,7 +99,9 @@ def read_ledger(path: Path, latest: int | None = None) -> Ledger:
     for number, row in enumerate(rows, 1):
         if _CONFLICT.match(row):
             refuse("a merge conflict is left in the ledger (the '<<<<<<<' lines); a ledger "
-                   "cannot be merged line by line: take one side whole", number)
+                   "cannot be merged line by line: merge it record by record with "
+                   "build-deck ledger --merge BASE OURS THEIRS (git show :1:cards.lock, :2: and "
+                   ":3: give the three; build-deck setup-git makes git do it)", number)
     records = [(n, row) for n, row in enumerate(rows, 1) if row and not row.startswith("#")]
     latest = latest_time() if latest is None else latest
     if records and records[0][1].split("\t")[0] == MAGIC:
