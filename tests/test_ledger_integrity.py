@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -323,3 +325,84 @@ def test_ci_refuses_conflict_lines_in_the_ledger_naming_the_merge(tmp_path):
     assert subprocess.run(["grep", "-qE", pattern, str(lock)]).returncode == 0
     lock.write_text("card\t<<<<<<<x\n", "utf-8")
     assert subprocess.run(["grep", "-qE", pattern, str(lock)]).returncode == 1
+
+
+# ---- `ledger --from` on packages build-deck did not write (issue 19 item 3) ----
+
+def _ledger_from(deck_dir, package) -> str:
+    """`ledger --from PACKAGE` with no ledger: refused, and still no ledger."""
+    deck_dir.ledger.unlink(missing_ok=True)
+    result = CliRunner().invoke(cli, ["ledger", "--from", str(package), "--cards",
+                                      str(deck_dir.cards), "--media", str(deck_dir.media)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and not deck_dir.ledger.exists()
+    return result.output
+
+
+def _rezip(source: Path, target: Path, rename: dict[str, str]) -> None:
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        for name in src.namelist():
+            if name in rename and rename[name]:
+                dst.writestr(rename[name], src.read(name))
+            elif name not in rename:
+                dst.writestr(name, src.read(name))
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["anki21b", "legacy-anki21"])
+def test_an_anki_export_of_a_learners_collection_is_refused(release_dir, collection, monkeypatch,
+                                                             legacy, tmp_path):
+    from anki.collection import ExportAnkiPackageOptions
+
+    build(release_dir, monkeypatch, NOW - 1000, "--release")
+    import_package(collection, release_dir.output)
+    study(collection, 6)
+    exported = tmp_path / "exported.apkg"
+    collection.export_anki_package(out_path=str(exported), limit=None,
+                                   options=ExportAnkiPackageOptions(
+                                       with_scheduling=True, with_media=True, legacy=legacy))
+    names = zipfile.ZipFile(exported).namelist()
+    assert ("collection.anki21" if legacy else "collection.anki21b") in names
+    assert "collection.anki2" in names  # the stub older Ankis show
+    out = _ledger_from(release_dir, exported)
+    inner = "collection.anki21" if legacy else "collection.anki21b"
+    assert (f"Error: {exported}: is a package Anki exported from a collection (it holds "
+            f"{inner}, which only Anki writes), not one build-deck built: it carries a "
+            "learner's edits, reviews and Anki's import times, not what a release shipped, so "
+            "no ledger can be made from it. Use the .apkg build-deck wrote for your last "
+            "release (its download, or a build at its tagged commit), or restore cards.lock "
+            "from git (git checkout -- cards.lock)") in out
+
+    if legacy:  # as Anki before 2.1.50 exported: the full collection as collection.anki2
+        old_style = tmp_path / "old-style.apkg"
+        _rezip(exported, old_style, {"collection.anki2": "", "meta": "",
+                                     "collection.anki21": "collection.anki2"})
+        assert ("is a package Anki exported from a collection (it holds 6 reviews and 6 "
+                "studied cards), not one build-deck built") in _ledger_from(release_dir,
+                                                                            old_style)
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("UPDATE col SET decks = '[1, 2]'", "its deck table (the decks JSON) is malformed"),
+    ("UPDATE col SET decks = '{\"1\": {\"id\": \"x\"}}'",
+     "its deck table (the decks JSON) is malformed"),
+    ("UPDATE col SET models = 'not json'", "its note-type table (the models JSON) is malformed"),
+    ("UPDATE col SET models = '{\"1\": {\"mod\": 1, \"name\": \"n\", \"flds\": 3}}'",
+     "its note-type table (the models JSON) is malformed"),
+    ("UPDATE notes SET mod = 'yesterday'", "its notes table is malformed"),
+])
+def test_a_malformed_package_is_refused_naming_it(deck_dir, monkeypatch, tmp_path, sql, message):
+    build(deck_dir, monkeypatch, NOW - 1000)
+    with zipfile.ZipFile(deck_dir.output) as zf:
+        (tmp_path / "collection.anki2").write_bytes(zf.read("collection.anki2"))
+    conn = sqlite3.connect(tmp_path / "collection.anki2")
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+    bad = tmp_path / "bad.apkg"
+    with zipfile.ZipFile(deck_dir.output) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, (tmp_path / "collection.anki2").read_bytes()
+                         if name == "collection.anki2" else data)
+    out = _ledger_from(deck_dir, bad)
+    assert f"Error: {bad}: {message}: not a package build-deck wrote" in out
