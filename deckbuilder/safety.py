@@ -146,6 +146,35 @@ def _package_stamps(output: Path) -> dict[str, int] | None:
         return None
 
 
+def _commit_built_from(ledger_path: Path, digest: str) -> str | None:
+    """The last commit whose ledger was built from the ledger with this check, or None."""
+    try:
+        found = subprocess.run(
+            ["git", "log", "-1", "--format=%h", f"-Gfrom\t{digest}", "--", ledger_path.name],
+            cwd=ledger_path.parent, capture_output=True, text=True, timeout=30,
+            stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = found.stdout.strip()
+    return commit if found.returncode == 0 and commit else None
+
+
+def _refuse_superseded(ledger: LedgerState, ledger_path: Path, output: Path) -> None:
+    ledger_path = Path(ledger_path).absolute()
+    commit = _commit_built_from(ledger_path, ledger.digest) if ledger.digest else None
+    if commit is None:
+        return
+    name = ledger_path.name
+    problems = Problems()
+    problems.add(display_path(ledger_path), message=f"the ledger is older than the one commit "
+                 f"{commit} holds, which a build from this very ledger wrote with "
+                 f"{display_path(Path(output))}: it is a stale copy, such as an older commit's "
+                 "ledger checked out. A build from it would stamp notes learners already have "
+                 f"anew and overwrite their own edits on re-import. Put back the newer ledger: "
+                 f"git checkout {commit} -- {name}")
+    problems.raise_if_any()
+
+
 def refuse_stale_ledger(ledger: LedgerState, ledger_path: Path, output: Path) -> None:
     """Raise DeckError when the ledger is older than the package at output (which is not the
     package the ledger records, see mismatched) and a build from a newer ledger wrote it: an
@@ -153,11 +182,17 @@ def refuse_stale_ledger(ledger: LedgerState, ledger_path: Path, output: Path) ->
 
     Ledger A is older than B when every note of A is in B with a stamp no higher, and at least
     one is lower or missing. A build from it would stamp anew notes learners already have,
-    overwriting their edits. A package built from this very ledger (a build killed between its
-    two renames) is repaired as before: its zip comment names the ledger it came from.
+    overwriting their edits. A package built from this very ledger (its zip comment names the
+    ledger it came from) is what a build killed between its two renames leaves, and is repaired
+    as before, unless git holds the ledger such a build wrote (_refuse_superseded).
     """
     came_from = built_from(output)
-    if came_from is not None and came_from in (ledger.digest, ledger.built_from or "none"):
+    if came_from == ledger.digest:
+        # A build from this very ledger wrote the package: killed between its two renames
+        # (repaired), unless git holds the ledger that build wrote (then this one is stale).
+        _refuse_superseded(ledger, ledger_path, output)
+        return
+    if came_from is not None and came_from == (ledger.built_from or "none"):
         return
     shipped = _package_stamps(output)
     if shipped is None:

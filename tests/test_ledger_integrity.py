@@ -406,3 +406,34 @@ def test_a_malformed_package_is_refused_naming_it(deck_dir, monkeypatch, tmp_pat
                          if name == "collection.anki2" else data)
     out = _ledger_from(deck_dir, bad)
     assert f"Error: {bad}: {message}: not a package build-deck wrote" in out
+
+
+def test_the_parent_commits_ledger_beside_the_build_made_from_it_is_refused(deck_dir,
+                                                                           monkeypatch):
+    """The one case a package cannot tell: it was built from the very ledger checked out. Git
+    holds the ledger that build wrote, so this is no killed build."""
+    _repo(deck_dir)
+    build(deck_dir, monkeypatch, NOW - 2000)
+    _git(deck_dir.root, "add", "cards", "media", "cards.lock")
+    _git(deck_dir.root, "commit", "-qm", "first")
+    deck_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(deck_dir, monkeypatch, NOW - 1000)
+    _git(deck_dir.root, "commit", "-qam", "edit")
+    head = _git(deck_dir.root, "log", "-1", "--format=%h").strip()
+
+    _git(deck_dir.root, "checkout", "HEAD~1", "--", "cards.lock")
+    out = refused(deck_dir, monkeypatch, NOW)
+    assert (f"cards.lock: the ledger is older than the one commit {head} holds, which a build "
+            "from this very ledger wrote with dist/deck.apkg: it is a stale copy, such as an "
+            "older commit's ledger checked out. A build from it would stamp notes learners "
+            "already have anew and overwrite their own edits on re-import. Put back the newer "
+            f"ledger: git checkout {head} -- cards.lock") in out
+    _git(deck_dir.root, "checkout", head, "--", "cards.lock")
+    assert "0 updated" in build(deck_dir, monkeypatch, NOW)
+
+    # An uncommitted build's ledger put back: no commit holds a ledger built from this one,
+    # so it is a build killed between its renames, as far as anyone can tell: repaired.
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao came.")
+    build(deck_dir, monkeypatch, NOW - 500)
+    _git(deck_dir.root, "checkout", "--", "cards.lock")
+    assert "not the package the ledger records" in build(deck_dir, monkeypatch, NOW - 500)
