@@ -195,6 +195,9 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
     released = _released_version(deck_rows.get(deck.id, {}).get("desc", ""))
     if released:
         ledger.releases.setdefault(released, ledger.created)
+        # The package you released: its version cannot take more changes (build --release).
+        ledger.released.setdefault(released, max((e.mod for e in ledger.cards.values()),
+                                                 default=ledger.created))
     for note_type in note_types:
         model = models.get(str(note_type.id))
         if model is None:
