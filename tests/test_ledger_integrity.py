@@ -302,11 +302,24 @@ def test_merge_by_hand_highest_stamp_wins_and_releases_unite(release_dir, monkey
     assert merged.released == their.released == {"1.0.0": NOW - 4000, "1.1.0": NOW - 2000}
     assert merged.changes == their.changes and not merged.package
 
-    other = tmp_path / "other.lock"
-    other.write_text(theirs.read_text().replace("Test Treaty Deck", "Another"), "utf-8")
-    bad = CliRunner().invoke(cli, ["ledger", "--merge", str(base), str(ours), str(other)])
+    edited = tmp_path / "edited.lock"
+    edited.write_text(theirs.read_text().replace("Test Treaty Deck", "Another"), "utf-8")
+    bad = CliRunner().invoke(cli, ["ledger", "--merge", str(base), str(ours), str(edited)])
     assert bad.exit_code == 1 and "Traceback" not in bad.output
     assert "the check on its last line" in bad.output  # a hand edit: refused before merging
+
+    other = tmp_path / "other"
+    write_deck(other, deck_yaml=DECK_YAML.replace("id: 1234567890", "id: 1234567891"))
+    made = CliRunner().invoke(cli, ["--cards", str(other / "cards"), "--media",
+                                    str(other / "media"), "-o", str(other / "deck.apkg")])
+    assert made.exit_code == 0, made.output
+    before = ours.read_bytes()
+    bad = CliRunner().invoke(cli, ["ledger", "--merge", str(base), str(ours),
+                                   str(other / "cards.lock")])
+    assert bad.exit_code == 1 and ours.read_bytes() == before
+    assert (f"{other / 'cards.lock'}: is the ledger of deck 1234567891 ('Test Treaty Deck'), "
+            "ours of deck 1234567890 ('Test Treaty Deck'): ledgers of two decks cannot be "
+            "merged; keep ours (git checkout --ours cards.lock)") in bad.output
 
 
 @pytest.mark.parametrize("args", [[], ["--from", "x.apkg", "--merge", "a", "b", "c"]])

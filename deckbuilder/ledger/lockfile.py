@@ -134,7 +134,9 @@ def _read_records(text: str, records: list[tuple[int, str]], file: str, problems
     if (len(end) != 3 or end[1] != str(len(records) - 1)
             or end[2] != hashlib.sha256(body).hexdigest()):
         refuse("the ledger does not match the check on its last line: it was edited, merged or "
-               "cut short since a build wrote it", last_number)
+               "cut short since a build wrote it (after a git merge, merge it record by record: "
+               "build-deck ledger --merge BASE OURS THEIRS, and run build-deck setup-git once "
+               "so git does)", last_number)
     ledger = Ledger(digest=end[2])
     for number, row in records[1:-1]:
         parts = row.split("\t")
