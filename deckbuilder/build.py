@@ -18,6 +18,7 @@ from deckbuilder.atomic import Staged, sync_folders
 from deckbuilder.errors import Problems, display_path
 from deckbuilder.ledger import (
     DeckFacts,
+    Ledger,
     Plan,
     Shipment,
     ShippedFile,
@@ -30,7 +31,7 @@ from deckbuilder.ledger import (
     refuse_stale_ledger,
     shipments,
 )
-from deckbuilder.notes import Note, NoteType, build_notes, note_types_for
+from deckbuilder.notes import Note, NoteType, build_notes, guid_for, note_types_for
 from deckbuilder.package import collection_file, package_writer
 from deckbuilder.paths import DECK_FILE, default_ledger, default_output, shipped_beside
 from deckbuilder.source import Deck, MediaFile, load_deck, media_files
@@ -114,15 +115,25 @@ def _deck_facts(deck: Deck) -> DeckFacts:
                      display_path(deck.cards_dir / DECK_FILE), marks)
 
 
+def _state(ledger: Ledger, deck_id: int) -> safety.LedgerState:
+    """What the ledger says of its package, each note by its guid."""
+    stamps = {guid_for(deck_id, origin): (card_id, ledger.cards[card_id].mod)
+              for card_id, origin in ledger.origins().items()}
+    return safety.LedgerState(ledger.package, ledger.digest, ledger.built_from, stamps)
+
+
 @_no_cyclic_gc()
 def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
             note_types: tuple[NoteType, ...] | None = None, now: int | None = None,
-            progress: Callable[[str], None] = _quiet, output: Path | None = None) -> Prepared:
+            progress: Callable[[str], None] = _quiet, output: Path | None = None,
+            release: bool = False) -> Prepared:
     """Everything short of writing: validate, make notes, plan against the ledger.
 
     Raises DeckError when the ledger or the record of what we shipped beside it is lost
-    (safety.refuse_lost_ledger, refuse_lost_record), or the ledger is older than what the
-    record says we shipped: output is where the package would go, dist/<deck>.apkg by default.
+    (safety.refuse_lost_ledger, refuse_lost_record), or the ledger is older than the package
+    at output (safety.refuse_stale_ledger) or than what the record says we shipped: output is
+    where the package would go, dist/<deck>.apkg by default. release: plan a release build
+    (make_plan).
     """
     now = build_time() if now is None else now
     made = make_notes(cards_dir, media_dir, note_types, progress=progress)
@@ -137,12 +148,14 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     old = read_ledger(ledger_path)
     if old.missing:
         safety.refuse_lost_ledger(ledger_path, output)
+    elif safety.mismatched(output, old.package):
+        safety.refuse_stale_ledger(_state(old, made.deck.id), ledger_path, output)
     record = read_shipped_file(shipped_beside(ledger_path))
     if record.missing:
         safety.refuse_lost_record(record.path, output)
     shipment = Shipment(_deck_facts(made.deck), made.notes, made.note_types,
                         {name: m.package_name for name, m in made.media.items()})
-    plan = make_plan(shipment, old, ledger_path, now)
+    plan = make_plan(shipment, old, ledger_path, now, release)
     refuse_stale_ledger(old, plan, record, display_path(ledger_path))
     # The plan's notes: with the tags and identities the ledger gives them (corrections, renames).
     return Prepared(made.deck, plan.notes, made.media, made.note_types, plan, ledger_path, record)
@@ -162,7 +175,8 @@ def _git_head(folder: Path) -> str | None:
 @_no_cyclic_gc()
 def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
           ledger_path: Path | None = None, note_types: tuple[NoteType, ...] | None = None,
-          now: int | None = None, progress: Callable[[str], None] = _quiet) -> BuildResult:
+          now: int | None = None, progress: Callable[[str], None] = _quiet,
+          release: bool = False) -> BuildResult:
     """Build the package and update the ledger. Raises DeckError, writing nothing, on bad input.
 
     The package and the ledger are a pair: the ledger records the package's digest, both are
@@ -174,7 +188,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
     with safety.ledger_lock(ledger_path):
         notices = []
         prepared = prepare(cards_dir, media_dir, ledger_path, note_types, now, progress,
-                           output)
+                           output, release)
         output = Path(output) if output else default_output(prepared.deck.name)
         safety.refuse_own_inputs(output, cards_dir, media_dir, ledger_path)
         if safety.mismatched(output, prepared.plan.previous_package):
@@ -191,7 +205,8 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
         with collection_file(prepared.deck, prepared.notes, prepared.note_types, plan,
                              release_notes) as collection:
             package = Staged(output, package_writer(collection, prepared.media,
-                                                    record_text.encode("utf-8")))
+                                                    record_text.encode("utf-8"),
+                                                    safety.package_comment(plan.ledger.built_from)))
         staged = [package]
         try:
             plan.ledger.package = package.sha256()

@@ -117,13 +117,16 @@ def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
 
 
 def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile],
-                   record: bytes = b"") -> Callable[[BinaryIO], None]:
+                   record: bytes = b"", comment: str = "") -> Callable[[BinaryIO], None]:
     """What writes the .apkg: collection, media list, media files, then the record of what we
-    shipped (build-deck.shipped, which Anki's import ignores); fixed order and times."""
+    shipped (build-deck.shipped, which Anki's import ignores); fixed order and times.
+
+    comment: the zip's comment, which Anki ignores (the build names its ledger there)."""
     ordered = sorted(media.values(), key=lambda m: m.package_name)
 
     def write(f) -> None:
         with zipfile.ZipFile(f, "w") as zf:
+            zf.comment = comment.encode("utf-8")
             def add(name: str, data: bytes | BinaryIO) -> None:
                 info = zipfile.ZipInfo(name, _ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED

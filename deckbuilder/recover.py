@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
 
 from deckbuilder.build import make_notes
 from deckbuilder.errors import Problems, display_path
@@ -35,6 +36,61 @@ from deckbuilder.ledger import (
 from deckbuilder.notes import RETIRED_TAG, Note, NoteType, guid_for
 
 MAX_PACKAGE = 4 << 30
+# Entries only Anki's own export writes (2.1.50+: collection.anki21 or, zstd-compressed,
+# collection.anki21b, beside a stub collection.anki2 and a meta file); build-deck never does.
+_ANKI_EXPORT = ("collection.anki21b", "collection.anki21", "meta")
+
+
+def _refuse_export(file: str, found: str) -> None:
+    problems = Problems()
+    problems.add(file, message=f"is a package Anki exported from a collection (it holds "
+                 f"{found}), not one build-deck built: it carries a learner's edits, reviews "
+                 "and Anki's import times, not what a release shipped, so no ledger can be "
+                 "made from it. Use the .apkg build-deck wrote for your last release (its "
+                 "download, or a build at its tagged commit), or restore cards.lock from git "
+                 "(git checkout -- cards.lock)")
+    problems.raise_if_any()
+
+
+def _malformed(file: str, what: str) -> NoReturn:
+    problems = Problems()
+    problems.add(file, message=f"its {what} is malformed: not a package build-deck wrote (or "
+                 "a damaged one); use the .apkg build-deck wrote for your last release")
+    problems.raise_if_any()
+    raise AssertionError("unreachable")
+
+
+def _tables(file: str, decks_json: object, models_json: object) -> tuple[dict, dict]:
+    """The collection's decks (by id) and note types (by id as text), checked for the shape
+    build-deck writes. Raises DeckError naming the package."""
+    try:
+        decks = json.loads(decks_json)  # type: ignore[arg-type]
+        deck_rows = {int(d["id"]): d for d in decks.values()}
+        if not all(isinstance(d.get("name"), str) and isinstance(d.get("desc", ""), str)
+                   for d in deck_rows.values()):
+            raise ValueError
+    except (TypeError, ValueError, KeyError, AttributeError):
+        _malformed(file, "deck table (the decks JSON)")
+    try:
+        models = json.loads(models_json)  # type: ignore[arg-type]
+        for model in models.values():
+            ok = (isinstance(model["mod"], int) and isinstance(model["name"], str)
+                  and all(isinstance(f["name"], str) for f in model["flds"])
+                  and all(isinstance(t[k], str) for t in model["tmpls"]
+                          for k in ("name", "qfmt", "afmt")))
+            if not ok:
+                raise ValueError
+    except (TypeError, ValueError, KeyError, AttributeError):
+        _malformed(file, "note-type table (the models JSON)")
+    return deck_rows, models
+
+
+def _note_rows(file: str, rows: list) -> list:
+    """The notes table's rows, checked for the types build-deck writes."""
+    types = (int, str, int, int, str, str)  # id, guid, note type, mod, fields, tags
+    if not all(len(row) == len(types) and all(map(isinstance, row, types)) for row in rows):
+        _malformed(file, "notes table")
+    return rows
 
 
 @dataclass(frozen=True)
@@ -62,6 +118,9 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
         check_regular(Path(package), MAX_PACKAGE)
         with zipfile.ZipFile(package) as zf, tempfile.TemporaryDirectory() as folder:
             names = zf.namelist()
+            exported = [n for n in _ANKI_EXPORT if n in names]
+            if exported:
+                _refuse_export(file, f"{exported[0]}, which only Anki writes")
             if "collection.anki2" not in names:
                 problems.add(file, message="has no collection.anki2: not a package build-deck "
                              "wrote")
@@ -78,8 +137,13 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
             try:
                 rows = conn.execute("SELECT id, guid, mid, mod, flds, tags FROM notes").fetchall()
                 (models_json, decks_json) = conn.execute("SELECT models, decks FROM col").fetchone()
+                reviews = conn.execute("SELECT count() FROM revlog").fetchone()[0]
+                studied = conn.execute("SELECT count() FROM cards WHERE type != 0 OR queue != 0"
+                                       ).fetchone()[0]
             finally:
                 conn.close()
+            if reviews or studied:
+                _refuse_export(file, f"{reviews} reviews and {studied} studied cards")
     except InputFileError as e:
         problems.add(file, message=str(e))
         problems.raise_if_any()
@@ -89,7 +153,8 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
         problems.raise_if_any()
         raise AssertionError from None
 
-    deck_rows = {int(d["id"]): d for d in json.loads(decks_json).values()}
+    deck_rows, models = _tables(file, decks_json, models_json)
+    rows = _note_rows(file, rows)
     decks = {deck_id: d["name"] for deck_id, d in deck_rows.items()}
     if deck.id not in decks:
         problems.add(file, message=f"holds no deck with id {deck.id} ('{deck.name}'): it is "
@@ -130,6 +195,9 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
     released = _released_version(deck_rows.get(deck.id, {}).get("desc", ""))
     if released:
         ledger.releases.setdefault(released, ledger.created)
+        # The package you released: its version cannot take more changes (build --release).
+        ledger.released.setdefault(released, max((e.mod for e in ledger.cards.values()),
+                                                 default=ledger.created))
     models = json.loads(models_json)
     for note_type in made.note_types:
         model = models.get(str(note_type.id))

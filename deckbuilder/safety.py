@@ -1,14 +1,18 @@
-"""Guards around a build's writing: a lost ledger, builds running at once, a package and ledger
-out of step, an output path that would destroy an input."""
+"""Guards around a build's writing: a lost ledger, a stale one, builds running at once, a package
+and ledger out of step, an output path that would destroy an input."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import shutil
+import sqlite3
 import subprocess
+import tempfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
@@ -128,3 +132,123 @@ def refuse_own_inputs(output: Path, cards_dir: Path, media_dir: Path, ledger_pat
                      "(the ledger, its record of what we shipped, or inside the cards or media "
                      "folder); write the package elsewhere (-o dist/deck.apkg)")
         problems.raise_if_any()
+
+
+_COMMENT = "build-deck: built from ledger "
+
+
+def package_comment(built_from: str) -> str:
+    """The zip comment naming the ledger a package was built from (the check on its last
+    line), so the next build can tell a package it must repair from one a newer ledger made."""
+    return _COMMENT + (built_from or "none")
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """What a ledger says of the package built with it, for refuse_stale_ledger."""
+
+    package: str  # the package's sha256
+    digest: str  # the ledger's own check (its last line)
+    built_from: str  # the check of the ledger that build read
+    stamps: dict[str, tuple[str, int]]  # guid -> (card id, stamp)
+
+
+def built_from(output: Path) -> str | None:
+    """The check of the ledger the package at output was built from; None if it names none."""
+    try:
+        with zipfile.ZipFile(output) as zf:
+            comment = zf.comment.decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile):
+        return None
+    return comment[len(_COMMENT):] if comment.startswith(_COMMENT) else None
+
+
+def _package_stamps(output: Path) -> dict[str, int] | None:
+    """guid -> the note's stamp (mod) in the package at output, or None if it does not read."""
+    try:
+        with zipfile.ZipFile(output) as zf, tempfile.TemporaryDirectory() as folder:
+            collection = Path(folder) / "collection.anki2"
+            with zf.open("collection.anki2") as src, open(collection, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            conn = sqlite3.connect(collection)
+            try:
+                return dict(conn.execute("SELECT guid, mod FROM notes").fetchall())
+            finally:
+                conn.close()
+    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.Error, ValueError):
+        return None
+
+
+def _commit_built_from(ledger_path: Path, digest: str) -> str | None:
+    """The last commit whose ledger was built from the ledger with this check, or None."""
+    try:
+        found = subprocess.run(
+            ["git", "log", "-1", "--format=%h", f"-Gfrom\t{digest}", "--", ledger_path.name],
+            cwd=ledger_path.parent, capture_output=True, text=True, timeout=30,
+            stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = found.stdout.strip()
+    return commit if found.returncode == 0 and commit else None
+
+
+def _refuse_superseded(ledger: LedgerState, ledger_path: Path, output: Path) -> None:
+    ledger_path = Path(ledger_path).absolute()
+    commit = _commit_built_from(ledger_path, ledger.digest) if ledger.digest else None
+    if commit is None:
+        return
+    name = ledger_path.name
+    problems = Problems()
+    problems.add(display_path(ledger_path), message=f"the ledger is older than the one commit "
+                 f"{commit} holds, which a build from this very ledger wrote with "
+                 f"{display_path(Path(output))}: it is a stale copy, such as an older commit's "
+                 "ledger checked out. A build from it would stamp notes learners already have "
+                 f"anew and overwrite their own edits on re-import. Put back the newer ledger: "
+                 f"git checkout {commit} -- {name}")
+    problems.raise_if_any()
+
+
+def refuse_stale_ledger(ledger: LedgerState, ledger_path: Path, output: Path) -> None:
+    """Raise DeckError when the ledger is older than the package at output (which is not the
+    package the ledger records, see mismatched) and a build from a newer ledger wrote it: an
+    older commit's ledger checked out beside a newer build.
+
+    Ledger A is older than B when every note of A is in B with a stamp no higher, and at least
+    one is lower or missing. A build from it would stamp anew notes learners already have,
+    overwriting their edits. A package built from this very ledger (its zip comment names the
+    ledger it came from) is what a build killed between its two renames leaves, and is repaired
+    as before, unless git holds the ledger such a build wrote (_refuse_superseded).
+    """
+    came_from = built_from(output)
+    if came_from == ledger.digest:
+        # A build from this very ledger wrote the package: killed between its two renames
+        # (repaired), unless git holds the ledger that build wrote (then this one is stale).
+        _refuse_superseded(ledger, ledger_path, output)
+        return
+    if came_from is not None and came_from == (ledger.built_from or "none"):
+        return
+    shipped = _package_stamps(output)
+    if shipped is None:
+        return  # not a package of ours: the build replaces it, as before
+    ours = ledger.stamps
+    if any(guid not in shipped or shipped[guid] < mod for guid, (_, mod) in ours.items()):
+        return
+    later = sorted(card_id for guid, (card_id, mod) in ours.items() if shipped[guid] > mod)
+    unknown = len(set(shipped) - set(ours))
+    if not later and not unknown:
+        return
+    file, package = display_path(Path(ledger_path)), display_path(Path(output))
+    found = []
+    if later:
+        found.append(f"{len(later)} notes have later stamps there, such as '{later[0]}'")
+    if unknown:
+        found.append(f"{unknown} notes are there that it lacks")
+    problems = Problems()
+    problems.add(file, message=f"the ledger is older than {package}, which a build from a "
+                 f"newer ledger wrote ({' and '.join(found)}): it is a stale copy, such as an "
+                 "older commit's ledger checked out. A build from it would stamp notes "
+                 "learners already have anew and overwrite their own edits on re-import. Put "
+                 f"back the ledger that package was built with (git log -- {Path(ledger_path).name}"
+                 f" shows its commits; git checkout COMMIT -- {Path(ledger_path).name}); or, if "
+                 f"{package} never reached learners, delete it and build again")
+    problems.raise_if_any()

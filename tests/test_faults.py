@@ -212,9 +212,9 @@ def test_the_committed_first_edition_ledger_is_read_and_migrated(tmp_path):
 
 
 def test_a_newer_format_is_refused_by_name(deck_dir):
-    deck_dir.ledger.write_text("build-deck ledger\t3\nend\t0\t0\n", "utf-8")
+    deck_dir.ledger.write_text("build-deck ledger\t4\nend\t0\t0\n", "utf-8")
     result = run(deck_dir)
-    assert "ledger format 3 by a newer build-deck" in result.output
+    assert "ledger format 4 by a newer build-deck" in result.output
 
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
@@ -236,6 +236,8 @@ def test_every_ledger_reads_back_as_written(tmp_path, name, card_ids, media, fie
                       if name else Change("1.10.2", c, "reworded") for c in card_ids}
     ledger.renames = {c + name: Rename(c + name, c, "1.0.0" if i % 2 else "")
                       for i, c in enumerate(card_ids)}
+    ledger.released = {"1.0.0": EARLIEST + 2}  # issue 19: release builds, where builds came from
+    ledger.built_from = "cd" * 32
     path = tmp_path / "cards.lock"
     path.write_text("".join(ledger_lines(ledger)), "utf-8")
     again = read_ledger(path)

@@ -392,3 +392,4 @@ def test_ledger_from_a_released_package_keeps_corrections_and_renames(release_di
     assert "rename\tchinese-name\ttreaty-name-chinese\t\n" in ledger
     assert f"change\t2.0.0\tsignatories\tcorrected\t{REASON}\n" in ledger
     assert "release\t2.0.0\t" in ledger
+    assert "released\t2.0.0\t" in ledger  # the package was released: 2.0.0 takes no change

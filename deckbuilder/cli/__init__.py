@@ -21,6 +21,7 @@ if Path(sys.argv[0]).name in ("build-deck", "build_deck.py"):
 import click  # noqa: E402
 
 from deckbuilder import DeckError  # noqa: E402
+from deckbuilder.cli.git import setup_git  # noqa: E402
 from deckbuilder.cli.install import install  # noqa: E402
 from deckbuilder.cli.new import new  # noqa: E402
 from deckbuilder.cli.options import cards_option, ledger_option, media_option  # noqa: E402
@@ -73,6 +74,7 @@ def cli() -> None:
         build-deck verify                   # import the last build into a scratch Anki
         build-deck changelog                # release notes in Markdown
         build-deck ledger --from OLD.apkg   # rebuild a lost cards.lock from a release
+        build-deck setup-git                # let git merge cards.lock (ledger --merge)
         build-deck install                  # apply the deck to your Anki, keeping your edits
         build-deck new DIR --name "My deck" # start a deck of your own
     """
@@ -86,22 +88,31 @@ def cli() -> None:
 @ledger_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List the card ids in the import plan.")
+@click.option("--release", is_flag=True,
+              help="A release build: stamp every note changed in this version with this build's "
+                   "time and record the version as released.")
 def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Path | None,
-          quiet: bool, verbose: bool) -> None:
+          quiet: bool, verbose: bool, release: bool) -> None:
     """Build the Anki package from the cards and media.
 
     Also rewrites the ledger (cards.lock), which records each card's content and the time it
     last changed; commit it with your cards. Set SOURCE_DATE_EPOCH for a fixed build time.
 
+    With --release, the build releases the deck's `version`: every note changed in it is
+    stamped with this build's time, and the ledger records the version as released, so that
+    later builds refuse to change it (raise `version` first).
+
     \b
     Example:
         build-deck build --cards cards --media media -o dist/treaty.apkg
+        build-deck build --release          # then commit, and tag v<version>
     """
     from deckbuilder.build import build as run_build
     from deckbuilder.ledger import correction_tag
 
     with Progress(enabled=not quiet) as progress:
-        result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress)
+        result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress,
+                           release=release)
     for notice in result.notices:
         click.echo(f"Note: {notice}", err=True)
     if quiet:
@@ -110,10 +121,16 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     _echo(f"Built {result.output}: {_contents(result)}.")
     _echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
                f"{len(plan.unchanged)} unchanged, {len(plan.retired)} retired.")
-    release = result.deck.version
-    if release and (plan.corrected or plan.renamed):
-        _echo(f"Version {release}: {len(plan.corrected)} newly corrected (tagged "
-              f"{correction_tag(release)}), {len(plan.renamed)} renamed.")
+    if plan.released:
+        _echo(f"Released version {result.deck.version}: {len(plan.stamped_for_release)} changed "
+              f"notes stamped with this build's time. Commit the ledger, then tag "
+              f"v{result.deck.version}.")
+    elif release:
+        _echo(f"Version {result.deck.version} was released already; nothing changed since.")
+    version = result.deck.version
+    if version and (plan.corrected or plan.renamed):
+        _echo(f"Version {version}: {len(plan.corrected)} newly corrected (tagged "
+              f"{correction_tag(version)}), {len(plan.renamed)} renamed.")
     elif plan.renamed:
         _echo(f"{len(plan.renamed)} renamed.")
     if verbose:
@@ -237,6 +254,7 @@ cli.add_command(changelog)
 cli.add_command(ledger)
 cli.add_command(install)
 cli.add_command(new)
+cli.add_command(setup_git)
 
 
 def _echo(message: str) -> None:

@@ -53,24 +53,41 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
     click.echo(f"Wrote {output}.")
 
 
-@click.command()
-@click.option("--from", "package", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
+@click.command(short_help="Rebuild a lost ledger from a release, or merge two ledgers.")
+@click.option("--from", "package", type=click.Path(dir_okay=False, path_type=Path),
               help="The package you last released to learners.")
+@click.option("--merge", "merge", nargs=3, metavar="BASE OURS THEIRS",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Merge three ledgers into OURS (git's merge driver: build-deck setup-git).")
 @cards_option
 @media_option
 @ledger_option
-def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | None) -> None:
-    """Rebuild a lost ledger from the package you last released.
+def ledger(package: Path | None, merge: tuple[Path, Path, Path] | None, cards_dir: Path,
+           media_dir: Path, ledger_path: Path | None) -> None:
+    """Rebuild a lost ledger from the package you last released, or merge two branches' ledgers.
 
-    Matches each note in PACKAGE to today's card by its identity, and writes the ledger that
-    release implies: the next build then updates exactly the notes whose cards changed since,
-    and leaves learners' own edits on the others alone. Refuses to replace a ledger that reads.
+    --from PACKAGE matches each note in PACKAGE to today's card by its identity, and writes the
+    ledger that release implies: the next build then updates exactly the notes whose cards
+    changed since, and leaves learners' own edits on the others alone. Refuses to replace a
+    ledger that reads, and a package Anki exported from a collection (a learner's edits and
+    import times, not a release).
+
+    --merge BASE OURS THEIRS merges three ledgers (the common ancestor's, ours, theirs) and
+    writes the result to OURS: per note the highest stamp wins, with its content; release,
+    change and rename records are united; the check is recomputed. Git runs it as the merge
+    driver that `build-deck setup-git` installs.
 
     \b
     Example:
         build-deck ledger --from ~/releases/treaty-1.0.apkg
+        build-deck ledger --merge base.lock cards.lock theirs.lock
     """
+    if (package is None) == (not merge):
+        raise click.UsageError("give either --from PACKAGE or --merge BASE OURS THEIRS.")
+    if merge:
+        _merge(*merge)
+        return
+    assert package is not None
     from deckbuilder.atomic import write_atomically
     from deckbuilder.errors import display_path
     from deckbuilder.ledger import ledger_lines, read_ledger
@@ -90,3 +107,25 @@ def ledger(package: Path, cards_dir: Path, media_dir: Path, ledger_path: Path | 
     click.echo(f"Wrote {display_path(ledger_path)} from {display_path(package)}: "
                f"{counted(found.matched, 'note')} released, {found.changed} changed since, "
                f"{counted(found.new, 'new card')}.")
+
+
+def _merge(base: Path, ours: Path, theirs: Path) -> None:
+    from deckbuilder.atomic import write_atomically
+    from deckbuilder.errors import display_path
+    from deckbuilder.ledger import Ledger, ledger_lines, merge_ledgers, read_ledger
+
+    files = (display_path(base), display_path(ours), display_path(theirs))
+
+    # Git hands the driver an empty BASE when the branches have no common version of the file.
+    base_ledger = (Ledger(missing=True) if base.is_file() and base.stat().st_size == 0
+                   else read_ledger(base))
+    ours_ledger, theirs_ledger = read_ledger(ours), read_ledger(theirs)
+    if ours_ledger.missing or theirs_ledger.missing:
+        missing = files[1] if ours_ledger.missing else files[2]
+        raise click.ClickException(f"{missing}: no such ledger; --merge needs OURS and THEIRS "
+                                   "(BASE may be missing: a ledger both branches added)")
+    merged = merge_ledgers(base_ledger, ours_ledger, theirs_ledger, files)
+    write_atomically(ours, lambda f: f.writelines(
+        line.encode("utf-8") for line in ledger_lines(merged)))
+    click.echo(f"Merged {files[2]} into {files[1]}: {len(merged.cards)} notes, "
+               f"{len(merged.releases)} releases.")

@@ -22,6 +22,7 @@ from deckbuilder.ledger.lockfile import (
     ledger_lines,
     read_ledger,
 )
+from deckbuilder.ledger.merge import merge_ledgers
 from deckbuilder.ledger.plan import build_time, make_plan
 from deckbuilder.ledger.records import (
     CORRECTED,
@@ -52,5 +53,5 @@ __all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "VERSION_RE", "CardEntry", 
            "DeckFacts", "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment",
            "Shipped", "ShippedFile", "ShippedNote", "build_time", "changelog_markdown",
            "check_time", "correction_tag", "description_html", "git_dates", "latest_time",
-           "ledger_lines", "make_plan", "merged", "read_ledger", "read_shipped",
+           "ledger_lines", "make_plan", "merge_ledgers", "merged", "read_ledger", "read_shipped",
            "read_shipped_file", "refuse_stale_ledger", "releases", "shipments", "version_key"]

@@ -1,15 +1,17 @@
 """The ledger's file, cards.lock: its format, reading it exactly and writing it (the records it
 holds are in records.py).
 
-Format 2, one record per line, fields separated by tabs:
+Format 3, one record per line, fields separated by tabs:
 
-    build-deck ledger<TAB>2                      always the first record
+    build-deck ledger<TAB>3                      always the first record
     deck<TAB>id<TAB>created<TAB>name
     package<TAB>sha256 of the package written with this ledger
+    from<TAB>the check (last line) of the ledger the last build that changed anything read
     notetype<TAB>id<TAB>digest<TAB>mod<TAB>name<TAB>field|field…<TAB>template|template…
     media<TAB>name in the cards<TAB>name in the package
     card<TAB>id<TAB>digest<TAB>mod<TAB>kind[<TAB>flag…]  (kind: basic or cloze; flag: retired)
     release<TAB>version<TAB>time of its first build
+    released<TAB>version<TAB>time of its release build (build --release)
     change<TAB>version<TAB>card id<TAB>new|corrected|reworded|retired[<TAB>reason]
     rename<TAB>former id<TAB>new id<TAB>version (empty when the deck had none)
     end<TAB>number of records above<TAB>sha256 of every byte above this line
@@ -19,7 +21,8 @@ or split a line or a field (tab, newline, CR, U+2028…) or a list (|), is writt
 every name the build accepts reads back as it was. The end record shows a ledger cut short, a
 merge conflict or a hand edit. A record kind or flag this version does not know is refused
 (a newer build-deck wrote it): a new kind of record needs a new format number. Format 1 (no
-version record, no escapes, no end record) is read as it was written, and rewritten as 2.
+version record, no escapes, no end record) and format 2 (no 'from' or 'released' records) are
+read as they were written, and rewritten as 3. Lines may end in CRLF (a Windows checkout).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import hashlib
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
@@ -44,7 +48,8 @@ from deckbuilder.ledger.records import (
 )
 from deckbuilder.paths import RECOVER
 
-FORMAT = 2
+FORMAT = 3
+READABLE_FORMATS = ("2", "3")
 MAGIC = "build-deck ledger"
 # No deck was built before this: a time earlier than this, or later than the clock by more than
 # a day, was not written by a build (a millisecond time, a clock set to 2100, a hand edit).
@@ -85,19 +90,25 @@ def read_ledger(path: Path, latest: int | None = None) -> Ledger:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         refuse("not valid UTF-8", data[: e.start].count(b"\n") + 1)
+    # A Windows checkout (core.autocrlf) ends lines with CRLF: the records and their check are
+    # the same. A CR inside a field is always escaped, so no CR before a newline is content.
+    text = text.replace("\r\n", "\n")
     if not text.strip():
         refuse("the ledger is empty (it was emptied, or a write was cut short)")
     rows = text.split("\n")  # not splitlines(): U+2028 and friends are text to it
     for number, row in enumerate(rows, 1):
         if _CONFLICT.match(row):
             refuse("a merge conflict is left in the ledger (the '<<<<<<<' lines); a ledger "
-                   "cannot be merged line by line: take one side whole", number)
+                   "cannot be merged line by line: merge it record by record with "
+                   "build-deck ledger --merge BASE OURS THEIRS (git show :1:cards.lock, :2: and "
+                   ":3: give the three; build-deck setup-git makes git do it)", number)
     records = [(n, row) for n, row in enumerate(rows, 1) if row and not row.startswith("#")]
     latest = latest_time() if latest is None else latest
     if records and records[0][1].split("\t")[0] == MAGIC:
         ledger = _read_records(text, records, file, problems, refuse)
     else:
         ledger = _read_format_1(records, file, problems)
+        ledger.digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     problems.raise_if_any()
     _check_times(ledger, file, latest, problems)
     problems.raise_if_any()
@@ -108,7 +119,7 @@ def _read_records(text: str, records: list[tuple[int, str]], file: str, problems
                   refuse) -> Ledger:
     number, first = records[0]
     version = first.split("\t")[1:]
-    if version != [str(FORMAT)]:
+    if len(version) != 1 or version[0] not in READABLE_FORMATS:
         if len(version) == 1 and _NUMBER.fullmatch(version[0]) and int(version[0]) > FORMAT:
             problems.add(file, number, 1, message=f"written in ledger format {version[0]} by a "
                          f"newer build-deck, which this one (format {FORMAT}) cannot read; "
@@ -123,19 +134,29 @@ def _read_records(text: str, records: list[tuple[int, str]], file: str, problems
     if (len(end) != 3 or end[1] != str(len(records) - 1)
             or end[2] != hashlib.sha256(body).hexdigest()):
         refuse("the ledger does not match the check on its last line: it was edited, merged or "
-               "cut short since a build wrote it", last_number)
-    ledger = Ledger()
+               "cut short since a build wrote it (after a git merge, merge it record by record: "
+               "build-deck ledger --merge BASE OURS THEIRS, and run build-deck setup-git once "
+               "so git does)", last_number)
+    ledger = Ledger(digest=end[2])
     for number, row in records[1:-1]:
         parts = row.split("\t")
         try:
             _record(ledger, parts, number)
         except (IndexError, ValueError):
-            known = ("deck", "package", "notetype", "media", "card", "release", "change",
-                     "rename")
+            known = ("deck", "package", "from", "notetype", "media", "card", "release",
+                     "released", "change", "rename")
             what = ("unreadable ledger line" if parts[0] in known else
                     f"unknown ledger record '{parts[0][:40]}' (written by a newer build-deck?)")
             problems.add(file, number, 1, message=f"{what}; {RECOVER}")
     return ledger
+
+
+def same_records(a: Ledger, b: Ledger) -> bool:
+    """Whether two ledgers record the same, apart from the package's bytes and where they came
+    from (a build that changes nothing writes the ledger it read)."""
+    def body(ledger: Ledger) -> list[str]:
+        return list(ledger_lines(replace(ledger, package="", built_from="", digest="")))
+    return body(a) == body(b)
 
 
 def _record(ledger: Ledger, parts: list[str], number: int) -> None:
@@ -145,6 +166,8 @@ def _record(ledger: Ledger, parts: list[str], number: int) -> None:
         ledger.deck_name = _unescape(fields[2])
     elif kind == "package" and len(fields) == 1 and re.fullmatch(r"[0-9a-f]{64}", fields[0]):
         ledger.package = fields[0]
+    elif kind == "from" and len(fields) == 1 and re.fullmatch(r"[0-9a-f]{64}", fields[0]):
+        ledger.built_from = fields[0]
     elif kind == "notetype" and len(fields) == 6:
         entry = NoteTypeEntry(_number(fields[0]), fields[1], _number(fields[2]),
                               _unescape(fields[3]), tuple(map(_unescape, fields[4].split("|"))),
@@ -160,6 +183,8 @@ def _record(ledger: Ledger, parts: list[str], number: int) -> None:
                                                       "retired" in flags, fields[3], number)
     elif kind == "release" and len(fields) == 2 and VERSION_RE.match(fields[0]):
         ledger.releases[fields[0]] = _number(fields[1])
+    elif kind == "released" and len(fields) == 2 and VERSION_RE.match(fields[0]):
+        ledger.released[fields[0]] = _number(fields[1])
     elif (kind == "change" and len(fields) in (3, 4) and VERSION_RE.match(fields[0])
           and fields[2] in CHANGE_KINDS):
         change = Change(fields[0], _unescape(fields[1]), fields[2],
@@ -234,6 +259,8 @@ def ledger_lines(ledger: Ledger) -> Iterator[str]:
     yield record("deck", ledger.deck_id, ledger.created, _escape(ledger.deck_name))
     if ledger.package:
         yield record("package", ledger.package)
+    if ledger.built_from:
+        yield record("from", ledger.built_from)
     for entry in sorted(ledger.note_types.values(), key=lambda e: e.id):
         yield record("notetype", entry.id, entry.digest, entry.mod, _escape(entry.name),
                      _escape_list(entry.fields), _escape_list(entry.templates))
@@ -245,6 +272,8 @@ def ledger_lines(ledger: Ledger) -> Iterator[str]:
         yield record("card", _escape(card_id), card.digest, card.mod, card.kind, *flags)
     for version in sorted(ledger.releases, key=version_key):
         yield record("release", version, ledger.releases[version])
+    for version in sorted(ledger.released, key=version_key):
+        yield record("released", version, ledger.released[version])
     for change in sorted(ledger.changes.values(),
                          key=lambda c: (version_key(c.version), c.card_id)):
         reason = (_escape(change.reason),) if change.reason else ()

@@ -21,8 +21,16 @@ from deckbuilder.ledger.history import (
     record_renames,
     release_note,
 )
-from deckbuilder.ledger.lockfile import EARLIEST, check_time, latest_time
-from deckbuilder.ledger.records import CardEntry, Ledger, NoteTypeEntry, Plan, Shipment
+from deckbuilder.ledger.lockfile import EARLIEST, check_time, latest_time, same_records
+from deckbuilder.ledger.records import (
+    NEW,
+    CardEntry,
+    DeckFacts,
+    Ledger,
+    NoteTypeEntry,
+    Plan,
+    Shipment,
+)
 
 
 def build_time() -> int:
@@ -48,8 +56,12 @@ def _next_mod(previous: int | None, now: int) -> int:
     return now if previous is None else max(now, previous + 1)
 
 
-def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> Plan:
-    """Compare this build with the last one; raise DeckError for changes Anki cannot take."""
+def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int,
+              release: bool = False) -> Plan:
+    """Compare this build with the last one; raise DeckError for changes Anki cannot take.
+
+    A release build (release=True) records the deck's version as released and stamps every
+    note it changed with this build's time (_release_stamps)."""
     deck, notes, note_types = shipment.deck, shipment.notes, shipment.note_types
     problems = Problems()
     file = display_path(ledger_path)
@@ -75,8 +87,12 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> P
                      "in two. Put the old name back")
     version = deck.version
     check_version(deck, old, problems)
+    if release and not version:
+        problems.add(deck.file, 1, 0, None, "a release build needs a 'version' in deck.yaml "
+                     "(such as 1.0.0): add one, then build with --release again")
     new = Ledger(deck.id, deck.name, old.created or now, releases=dict(old.releases),
-                 changes=dict(old.changes), renames=dict(old.renames))
+                 changes=dict(old.changes), renames=dict(old.renames),
+                 released=dict(old.released))
     if version and version not in new.releases:
         new.releases[version] = now
     result = Plan(new, previous_package=old.package)
@@ -142,7 +158,14 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> P
                      "add 'retired: true' so learners can find and suspend it, or give the card "
                      "that replaces it 'was: " + card_id + "' if it is the same fact renamed")
     new.media = dict(shipment.media)
+    if version in old.released:
+        _refuse_changing_a_release(rec, deck)
+    elif release and version:
+        _release_stamps(result, version, now)
     problems.raise_if_any()
+    # A build that changes nothing keeps where the ledger came from, so it writes the same
+    # ledger and package again; the package carries it (safety.built_from).
+    new.built_from = old.built_from if same_records(old, new) else old.digest
     return result
 
 
@@ -160,3 +183,41 @@ def _another_decks(old: Ledger, shipment: Shipment) -> str:
     if old.deck_name != deck.name and old.deck_id != deck.id:
         return f"not '{deck.name}' (id {deck.id})"
     return ""
+
+
+def _release_stamps(plan: Plan, version: str, now: int) -> None:
+    """Stamp every note this release changed with the release build's time, never lower than
+    it was, and record the version as released.
+
+    Anki 2.1.55 to 24.11 stamp a note an import updates with the import time, which can be
+    later than a change made after the learner's import and before the release. With every
+    change of a release stamped at release time, a learner who imports each release (before
+    the next is built) still gets every change. The release's changes are its change records:
+    the ledger is never rewound to find them. New notes keep their early stamp (no learner
+    has them to update)."""
+    new = plan.ledger
+    for card_id, entry in new.cards.items():
+        change = new.changes.get((version, card_id))
+        if change is not None and change.kind != NEW:
+            entry.mod = max(now, entry.mod)
+            plan.stamped_for_release.append(card_id)
+    new.released[version] = now
+    plan.released = True
+
+
+def _refuse_changing_a_release(rec: Recording, deck: DeckFacts) -> None:
+    """A released version's package is what its learners have: a change needs a new version."""
+    plan, old = rec.plan, rec.old
+    changed = [f"'{card_id}'" for card_id in plan.added + plan.updated + plan.retired]
+    changed += [f"'{old_id}' (renamed)" for old_id, _ in plan.renamed]
+    changed += [f"note type '{e.name}'" for i, e in rec.new.note_types.items()
+                if i in old.note_types and old.note_types[i].digest != e.digest]
+    if not changed:
+        return
+    major, minor, patch = (int(n) for n in rec.version.split("."))
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    rec.problems.add(deck.file, *deck.mark("version"), None,
+                     f"version {rec.version} is released; raise `version:` in {deck.file} "
+                     f"(such as {major}.{minor}.{patch + 1}) to change {', '.join(changed[:3])}"
+                     f"{more}: learners have {rec.version} as it was released ({rec.file} "
+                     "records its release build)")

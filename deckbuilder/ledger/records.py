@@ -98,6 +98,10 @@ class Ledger:
     releases: dict[str, int] = field(default_factory=dict)  # version -> its first build's time
     changes: dict[tuple[str, str], Change] = field(default_factory=dict)  # (version, card id)
     renames: dict[str, Rename] = field(default_factory=dict)  # by former id
+    released: dict[str, int] = field(default_factory=dict)  # version -> its release build's time
+    built_from: str = ""  # the check of the ledger the last build that changed anything read
+    # This ledger's own check, as read (its last line); "" when not read from a file.
+    digest: str = field(default="", compare=False)
 
     def former_ids(self, card_id: str) -> list[str]:
         """The ids a card had before, latest first (renames form a chain)."""
@@ -148,6 +152,8 @@ class Plan:
     new_note_types: list[NoteType] = field(default_factory=list)
     replaced_note_types: list[str] = field(default_factory=list)
     previous_package: str = ""  # the sha256 of the package the old ledger was written with
+    stamped_for_release: list[str] = field(default_factory=list)  # by this release build
+    released: bool = False  # this build released the deck's version
 
     @property
     def created(self) -> int:
