@@ -84,17 +84,19 @@ NAMES = {guid(c): c for c in CARD_IDS}
 
 # --- engines --------------------------------------------------------------------------------
 
-def _pyenv_python(version: str) -> Path:
+def _python(version: str) -> Path:
+    """The newest pyenv Python of this version, else `python<version>` on PATH."""
     root = Path(os.environ.get("PYENV_ROOT") or (
         subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
         if shutil.which("pyenv") else Path.home() / ".pyenv"))
     found = sorted((p for p in root.glob(f"versions/{version}.*/bin/python")
                     if re.fullmatch(r"\d+\.\d+\.\d+", p.parent.parent.name)),
                    key=lambda p: [int(x) for x in p.parent.parent.name.split(".")])
-    if not found:
-        pytest.fail(f"no Python {version} in pyenv ({root}/versions): `pyenv install "
+    on_path = shutil.which(f"python{version}")
+    if not found and not on_path:
+        pytest.fail(f"no Python {version} in pyenv ({root}/versions) or on PATH: `pyenv install "
                     f"{version}`, or leave the engine tests out with -m 'not engines'")
-    return found[-1]
+    return found[-1] if found else Path(str(on_path))
 
 
 def engine_python(anki: str, python: str) -> Path:
@@ -103,7 +105,7 @@ def engine_python(anki: str, python: str) -> Path:
     if not (venv / "ready").exists():
         shutil.rmtree(venv, ignore_errors=True)
         started = time.monotonic()
-        subprocess.run([str(_pyenv_python(python)), "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(_python(python)), "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
                "--disable-pip-version-check"]
         # Python 3.9's own pip backtracks for minutes over dependencies that need a newer Python.
