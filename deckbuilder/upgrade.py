@@ -133,7 +133,7 @@ def report(old_path: Path, new_path: Path, names: dict[str, str]) -> tuple[list[
         f"{_utc(t)}" for g, t in sorted(early.items())) or "every change arrives to a learner "
         "who imported the old package before this one was built")
         + (f"; one who imports the old package after this one was built misses the changes to "
-           f"{listed(late)}" if late else "") + ".")
+           f"{listed(late)} (`build-deck install` brings them)" if late else "") + ".")
     return lines, failed
 
 

@@ -86,7 +86,8 @@ def test_verify_upgrade_from_names_what_learners_on_each_anki_would_miss(deck_di
     assert "Anki 25.02 and later: every change arrives." in result.output
     assert ("Anki 2.1.55 to 24.11: misses the change to signatories if the learner imported the "
             "old package after 2023-11-14 22:16 UTC; one who imports the old package after this "
-            "one was built misses the changes to signatories.") in result.output
+            "one was built misses the changes to signatories (`build-deck install` brings "
+            "them).") in result.output
     assert ("Error: a learner who imports releases in order would miss a change (above): release "
             "with `build-deck build --release`.") in result.output
 
