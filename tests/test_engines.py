@@ -332,19 +332,19 @@ def test_the_model_predicts_what_each_engine_misses(engine, releases, old_at, tm
     assert {NAMES[g] for g in new.keys() - arrived} == {NAMES[g] for g in predicted}
 
 
-def test_an_extra_zip_member_imports_cleanly(engine, releases, tmp_path):
+def test_an_extra_zip_member_imports_cleanly(engine, built, tmp_path):
     """A package with a member Anki does not know (build-deck.shipped, the record of what we
     shipped) imports as the package without it: the same notes and cards, no stray media."""
     engine_py, _ = engine
     extra = tmp_path / "extra.apkg"
-    shutil.copy(releases["1.0.0"], extra)
+    shutil.copy(built.package, extra)
     with zipfile.ZipFile(extra, "a") as zf:
         zf.writestr("build-deck.shipped", "# build-deck shipped: a record Anki never reads\n")
-    plain = play(engine_py, tmp_path / "plain", imports((1, releases["1.0.0"])))
+    plain = play(engine_py, tmp_path / "plain", imports((1, built.package)))
     with_extra = play(engine_py, tmp_path / "extra", imports((1, extra)))
     assert with_extra["steps"] == plain["steps"]
     assert len(with_extra["notes"]) == len(NAMES) and with_extra["cards"].keys() == plain[
         "cards"].keys()
-    with zipfile.ZipFile(releases["1.0.0"]) as zf:
+    with zipfile.ZipFile(built.package) as zf:
         shipped_media = sorted(json.loads(zf.read("media")).values())
     assert len(shipped_media) == 2 and with_extra["media"] == plain["media"] == shipped_media
