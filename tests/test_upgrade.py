@@ -95,3 +95,14 @@ def test_verify_upgrade_from_names_what_learners_on_each_anki_would_miss(deck_di
                                     str(shipped["1.0.0"]), "--cards", str(deck_dir.cards)])
     assert same.exit_code == 0, same.output
     assert "Anki 2.1.55 to 24.11: every change arrives to a learner who imported" in same.output
+
+
+def test_verify_upgrade_from_a_file_that_is_no_package_says_so(built, tmp_path):
+    old = tmp_path / "old.apkg"
+    old.write_text("not a zip", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["verify", str(built.package), "--upgrade-from", str(old),
+                                      "--cards", str(built.root / "cards")])
+    assert result.exit_code == 1, result.output
+    assert "old.apkg: not a package build-deck can read (File is not a zip file); name an .apkg " \
+           "that build-deck built" in result.output
+    assert "Traceback" not in result.output
