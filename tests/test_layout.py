@@ -26,10 +26,12 @@ ALLOWED: dict[str, set[str]] = {
     "build": {"package", "safety", "ledger", "notes", "source", "base"},
     "preview": {"build", "notes", "source", "base"},
     "verify": {"ledger", "notes", "source", "base"},
+    "upgrade": {"ledger", "base"},  # beside verify: what each Anki importer makes of two packages
     "recover": {"build", "ledger", "notes", "source", "base"},
     "install": {"package", "ledger", "notes", "base"},
     "new": {"ledger", "notes", "source", "base"},
-    "cli": {"build", "preview", "verify", "recover", "install", "new", "safety", "package",
+    "cli": {"build", "preview", "verify", "upgrade", "recover", "install", "new", "safety",
+            "package",
             "ledger", "notes", "source", "base"},
 }
 MAX_CHAIN = 6  # edges between units; genanki has 3, sqlite-utils 5

@@ -21,6 +21,17 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert install_and_test in ci_lines
 
 
+def test_ci_deselects_no_test_the_old_anki_engines_included():
+    """The engine tests (old Anki versions, each in a venv of its own) run in CI: neither the
+    README's test command nor pytest's configured options pick tests by marker or keyword."""
+    install_and_test = _shell_blocks((ROOT / "README.md").read_text())[1]
+    addopts = re.search(r'^addopts = "(.*)"$', (ROOT / "pyproject.toml").read_text(),
+                        re.MULTILINE)
+    assert addopts is not None
+    for options in (install_and_test.split("pytest", 1)[1], addopts.group(1)):
+        assert not re.search(r"(^|\s)(-m|-k|--deselect|--ignore)\b", options), options
+
+
 def test_readme_build_command_installs_the_console_script():
     install_and_build = _shell_blocks((ROOT / "README.md").read_text())[0]
     pyproject = (ROOT / "pyproject.toml").read_text()

@@ -206,9 +206,14 @@ def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bo
 @cli.command(short_help="Import a package into a throwaway Anki and report problems.")
 @click.argument("package", required=False,
                 type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--upgrade-from", "upgrade_from", metavar="OLD.apkg",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also say what a learner who has OLD.apkg would miss on importing PACKAGE, "
+                   "on each Anki importer (exit 1 if one who imports releases in order would).")
 @cards_option
 @ledger_option
-def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> None:
+def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None,
+           upgrade_from: Path | None) -> None:
     """Import PACKAGE into a throwaway Anki collection and report what Anki finds.
 
     Reports the notes, cards and media Anki imported, and exits 1 if Anki finds empty
@@ -220,6 +225,7 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
     Example:
         build-deck && build-deck verify
         build-deck verify ~/Downloads/treaty.apkg
+        build-deck verify --upgrade-from releases/treaty-2.0.0.apkg
     """
     from deckbuilder.paths import default_ledger
     from deckbuilder.verify import AnkiMissing, card_ids_from_ledger, default_package
@@ -242,6 +248,15 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None) -> N
     click.echo(f"Imported {report.package} into a new Anki collection: "
                f"{counted(report.notes, 'note')}, {counted(report.cards, 'card')}, "
                f"{counted(report.media, 'media file')}.")
+    upgrade_missed = False
+    if upgrade_from is not None:
+        from deckbuilder.upgrade import report as upgrade_report
+
+        lines, upgrade_missed = upgrade_report(upgrade_from, package, card_ids)
+        click.echo("\n".join(lines))
+    if upgrade_missed and report.ok:
+        raise click.ClickException("a learner who imports releases in order would miss a "
+                                   "change (above): release with `build-deck build --release`.")
     if report.ok:
         click.echo("OK: no empty cards, missing or unused media, duplicates or skipped notes.")
         return

@@ -114,7 +114,20 @@ def description_html(ledger: Ledger, notes: list[Note], version: str) -> str:
                          f"Find them in the Browse window with <code>tag:{html.escape(tag)}</code> "
                          "and, if you like, reset them (Cards → Reset; Forget in older "
                          f"versions).</summary><ul>{items}</ul></details>")
+    parts.append(ANKI_VERSIONS_HTML)
     return "".join(parts)
+
+
+# Which Anki versions take our releases, and what a learner on an affected one must do
+# (README: Anki versions; tests/test_engines.py plays each case on the real engines).
+ANKI_VERSIONS_HTML = (
+    "<details><summary>Anki versions: import each release in order, or only the newest, with "
+    "the default options.</summary>Tested with Anki 2.1.50, 2.1.55, 24.11, 25.02 and 26.9 (and "
+    "so AnkiDroid whose backend is one of these; AnkiMobile is untested). Anki 2.1.55 to 24.11 "
+    "stamp a note with the time of the import that updates it: an older release imported after "
+    "a newer one came out keeps its text of the notes both changed, and importing the newer "
+    "one again does not bring their changes. <code>build-deck install</code> does (see the "
+    "deck's README).</details>")
 
 
 def _md(text: str) -> str:

@@ -80,6 +80,10 @@ def test_real_deck_tells_learners_its_version_and_corrections(treaty_build, coll
     deck = collection.decks.get(collection.decks.id_for_name("Sino-Soviet Treaty of 1950"))
     assert f"<b>Version {latest.version}</b>" in deck["desc"]
     assert f"What's new in {latest.version}: {latest.counts()}." in deck["desc"]
+    # Which Anki versions, and what learners on the affected ones do (README: Anki versions).
+    assert "import each release in order, or only the newest" in deck["desc"]
+    assert "Anki 2.1.55 to 24.11" in deck["desc"] and "AnkiMobile is untested" in deck["desc"]
+    assert "<code>build-deck install</code>" in deck["desc"]
     # The newest release that corrected a fact (a release in the works may have corrected none yet).
     corrector = next(r for r in releases(read_ledger(ROOT / "cards.lock")) if r.corrected)
     tagged = collection.find_notes(f"tag:{correction_tag(corrector.version)}")
