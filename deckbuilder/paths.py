@@ -8,6 +8,7 @@ from pathlib import Path
 
 DECK_FILE = "deck.yaml"
 LEDGER_NAME = "cards.lock"
+SHIPPED_NAME = "cards.shipped"  # the record of every note shipped, beside the ledger
 # How to get a ledger back, in every message that refuses one.
 RECOVER = ("restore it from version control (git checkout -- cards.lock), or rebuild it from "
            "the package you last released: build-deck ledger --from RELEASED.apkg")

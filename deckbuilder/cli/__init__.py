@@ -21,7 +21,12 @@ import click  # noqa: E402
 
 from deckbuilder import DeckError  # noqa: E402
 from deckbuilder.cli.install import install  # noqa: E402
-from deckbuilder.cli.options import cards_option, ledger_option, media_option  # noqa: E402
+from deckbuilder.cli.options import (  # noqa: E402
+    cards_option,
+    ledger_option,
+    media_option,
+    output_option,
+)
 from deckbuilder.cli.release import changelog, ledger  # noqa: E402
 
 
@@ -74,8 +79,7 @@ def cli() -> None:
 @cli.command()
 @cards_option
 @media_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the package.  [default: dist/<deck-name>.apkg]")
+@output_option("Where to write the package.  [default: dist/<deck-name>.apkg]")
 @ledger_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List the card ids in the import plan.")
@@ -127,8 +131,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
 @cli.command()
 @cards_option
 @media_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where a build would write.  [default: dist/<deck-name>.apkg]")
+@output_option("Where a build would write.  [default: dist/<deck-name>.apkg]")
 @ledger_option
 def check(cards_dir: Path, media_dir: Path, output: Path | None,
           ledger_path: Path | None) -> None:
@@ -155,8 +158,7 @@ def check(cards_dir: Path, media_dir: Path, output: Path | None,
 @cli.command()
 @cards_option
 @media_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the page.  [default: dist/<deck-name>-preview.html]")
+@output_option("Where to write the page.  [default: dist/<deck-name>-preview.html]")
 @click.option("--open", "open_page", is_flag=True, help="Open the page in a web browser.")
 def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bool) -> None:
     """Write one HTML page showing every card as Anki will show it.
