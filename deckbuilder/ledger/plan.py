@@ -20,9 +20,11 @@ from deckbuilder.ledger.history import (
     check_version,
     record_renames,
     release_note,
+    retired_in,
 )
 from deckbuilder.ledger.lockfile import EARLIEST, check_time, latest_time
 from deckbuilder.ledger.records import CardEntry, Ledger, NoteTypeEntry, Plan, Shipment
+from deckbuilder.notes import retired_note
 
 
 def build_time() -> int:
@@ -97,7 +99,8 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> P
 
     rec = Recording(old, new, version, file, problems, result)
     previous = record_renames(rec, notes)
-    history = History(new.renamed_from(), old.corrections_by_card(), not old.cards)
+    history = History(new.renamed_from(), old.corrections_by_card(), not old.cards,
+                      old.retirements())
     for note in notes:
         card_id = note.card_id
         last = old.cards.get(previous.get(card_id, card_id))
@@ -108,6 +111,8 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> P
                          "Anki cannot change a note's kind on import and would keep the old "
                          "one. Keep this card as it was with 'retired: true', and write the new "
                          "version as a new card with a new id")
+        if note.retired:
+            note = retired_note(note, retired_in(history, note, last, version))
         note = release_note(rec, history, note, last)
         digest = note.digest()
         if last is None:
