@@ -6,28 +6,16 @@ A thin Click layer over deckbuilder, which does the work and raises DeckError fo
 from __future__ import annotations
 
 import contextlib
-import signal
-import sys
 from pathlib import Path
 
+import click
+
+# Ctrl-C while starting up: deckbuilder/__init__.py installs the handler, first of all.
+from deckbuilder import DeckError
+from deckbuilder.cli.install import install
+from deckbuilder.cli.options import cards_option, ledger_option, media_option, output_option
+from deckbuilder.cli.release import changelog, ledger
 from deckbuilder.cli.runtime import Progress, exit_now, interrupted
-
-# The console script and the checkout's shim (python build_deck.py) set it; an importer does not.
-if Path(sys.argv[0]).name in ("build-deck", "build_deck.py"):
-    # Before the other imports, so that Ctrl-C while starting up is one line too.
-    signal.signal(signal.SIGINT, lambda *_: interrupted())
-
-import click  # noqa: E402
-
-from deckbuilder import DeckError  # noqa: E402
-from deckbuilder.cli.install import install  # noqa: E402
-from deckbuilder.cli.options import (  # noqa: E402
-    cards_option,
-    ledger_option,
-    media_option,
-    output_option,
-)
-from deckbuilder.cli.release import changelog, ledger  # noqa: E402
 
 
 class _BuildByDefault(click.Group):
