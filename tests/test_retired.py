@@ -128,3 +128,21 @@ def test_install_puts_a_new_learners_retired_notes_in_the_retired_deck(deck_dir,
         assert retired.id not in queued_notes(col, MAIN)
     finally:
         col.close()
+
+
+def test_a_ledger_rebuilt_from_a_release_keeps_the_retiring_release(deck_dir, monkeypatch,
+                                                                    tmp_path):
+    build(deck_dir, monkeypatch, NOW - 1000, "1.0.0", retired=False)
+    build(deck_dir, monkeypatch, NOW - 500, "1.1.0", retired=True)
+    released = tmp_path / "released.apkg"
+    released.write_bytes(deck_dir.output.read_bytes())
+    deck_dir.ledger.unlink()
+    result = CliRunner().invoke(cli, ["ledger", "--from", str(released), "--cards",
+                                      str(deck_dir.cards), "--media", str(deck_dir.media)])
+    assert result.exit_code == 0, result.output
+    assert "0 changed since" in result.output
+    assert "change\t1.1.0\tsignatories\tretired\n" in deck_dir.ledger.read_text("utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(NOW))
+    result = CliRunner().invoke(cli, deck_dir.args())
+    assert result.exit_code == 0, result.output
+    assert "0 new, 0 updated, 4 unchanged" in result.output

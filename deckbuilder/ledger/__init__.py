@@ -24,6 +24,7 @@ from deckbuilder.ledger.lockfile import (
 from deckbuilder.ledger.plan import build_time, make_plan
 from deckbuilder.ledger.records import (
     CORRECTED,
+    RETIRED,
     VERSION_RE,
     CardEntry,
     Change,
@@ -38,8 +39,9 @@ from deckbuilder.ledger.records import (
 )
 from deckbuilder.ledger.shipped import Shipped, ShippedNote, merged, read_shipped
 
-__all__ = ["CORRECTED", "EARLIEST", "VERSION_RE", "CardEntry", "Change", "DeckFacts", "Ledger",
-           "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "Shipped", "ShippedNote",
+__all__ = ["CORRECTED", "EARLIEST", "RETIRED", "VERSION_RE", "CardEntry", "Change", "DeckFacts",
+           "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "Shipped",
+           "ShippedNote",
            "build_time", "changelog_markdown", "check_time", "correction_tag", "description_html",
            "git_dates", "latest_time", "ledger_lines", "make_plan", "merged", "read_ledger",
            "read_shipped", "releases", "version_key"]

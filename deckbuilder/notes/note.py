@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 
 from deckbuilder.errors import Problems
@@ -55,6 +56,15 @@ def retired_note(note: Note, version: str) -> Note:
     fields = list(note.fields)
     fields[position] = notice + fields[position]
     return replace(note, fields=tuple(fields))
+
+
+def retiring_release(fields: str) -> str | None:
+    """The release a shipped note's retirement notice names (fields as a package stores them)."""
+    found = _RETIRED_IN.search(fields)
+    return found.group(1) if found else None
+
+
+_RETIRED_IN = re.compile(r"<strong>Retired in version ([0-9]+\.[0-9]+\.[0-9]+)</strong>")
 
 
 def guid_for(deck_id: int, card_id: str) -> str:
