@@ -190,7 +190,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
         prepared = prepare(cards_dir, media_dir, ledger_path, note_types, now, progress,
                            output, release)
         output = Path(output) if output else default_output(prepared.deck.name)
-        safety.refuse_own_inputs(output, cards_dir, media_dir, ledger_path)
+        safety.refuse_own_inputs(output, safety.Inputs(cards_dir, media_dir, ledger_path))
         if safety.mismatched(output, prepared.plan.previous_package):
             notices.append(f"{display_path(output)} is not the package the ledger records (a "
                            "build was stopped between writing the two, or the file was "

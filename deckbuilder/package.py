@@ -9,6 +9,8 @@ note's own time from the ledger, and fixed zip times, so equal input gives equal
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import html
 import itertools
 import json
 import os
@@ -25,6 +27,28 @@ from deckbuilder.render import markdown
 from deckbuilder.source import Deck, MediaFile
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def retired_deck_name(deck_name: str) -> str:
+    """Where a new learner's copies of retired notes go: a deck of its own at the top level (a
+    subdeck is studied with its parent), so a first import never offers them for study."""
+    top = deck_name.replace("::", " - ")  # '::' would make it a subdeck
+    return f"{top} — retired (not for study)"
+
+
+def retired_deck_id(deck_id: int) -> int:
+    """The retired deck's id: a fixed function of the permanent deck id, so permanent too.
+
+    Anki matches decks by name on import, so the id only has to differ from the other ids in
+    the package: the deck's own, and genanki's default deck (1).
+    """
+    salt = 0
+    while True:
+        digest = hashlib.sha256(f"build-deck:{deck_id}:retired:{salt}".encode()).digest()
+        found = int.from_bytes(digest[:6], "big")  # 48 bits: exact in JSON and in Anki
+        if found not in (deck_id, 1, 0):
+            return found
+        salt += 1
 
 
 def _genanki_model(note_type: NoteType):
@@ -65,6 +89,14 @@ def collection_file(deck: Deck, notes: list[Note], note_types: tuple[NoteType, .
     anki_deck = genanki.Deck(deck.id, deck.name, description)
     for note_type in note_types:
         anki_deck.add_model(_genanki_model(note_type))
+    decks = [anki_deck]
+    if any(note.retired for note in notes):
+        # Anki never moves a card a learner has: theirs stay in the deck, tagged retired.
+        decks.append(genanki.Deck(retired_deck_id(deck.id), retired_deck_name(deck.name), (
+            f"Cards retired from <i>{html.escape(deck.name)}</i>, tagged "
+            "build-deck::retired. They are here so that they are not among the cards to learn; "
+            "they are not for study. Your own copies of them, if you studied them, stay where "
+            "they were.")))
 
     # An unsynced file rather than memory: a 100k-card collection is ~50 MB, and an in-memory one
     # is held twice over (database, then its serialized copy). The name is unlinked as soon as
@@ -79,21 +111,23 @@ def collection_file(deck: Deck, notes: list[Note], note_types: tuple[NoteType, .
         try:
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
-            _fill_collection(conn.cursor(), anki_deck, notes, note_types, plan)
+            _fill_collection(conn.cursor(), decks, notes, note_types, plan)
             conn.commit()
         finally:
             conn.close()
         yield collection
 
 
-def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
+def _fill_collection(cursor: sqlite3.Cursor, decks: list, notes: list[Note],
                      note_types: tuple[NoteType, ...], plan: Times) -> None:
     import genanki
 
     # genanki writes the schema, the deck and the note types; the notes and cards go in with
     # one executemany each, with each note's own time from the ledger (genanki's one insert
     # per note and card was most of a large build's time).
-    genanki.Package(anki_deck).write_to_db(cursor, plan.created, iter(()))
+    genanki.Package(decks).write_to_db(cursor, plan.created, iter(()))
+    deck_id = decks[0].deck_id
+    retired_id = decks[-1].deck_id
     # Ids only need to be stable between builds: Anki matches notes by guid on import.
     first_id = plan.created * 1000
     cursor.executemany(
@@ -106,8 +140,8 @@ def _fill_collection(cursor: sqlite3.Cursor, anki_deck, notes: list[Note],
     cursor.executemany(
         "INSERT INTO cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
         " lapses, left, odue, odid, flags, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-        (next(card_ids), first_id + position, anki_deck.deck_id, ord_, plan.note_mod(note), -1,
-         0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, "")
+        (next(card_ids), first_id + position, retired_id if note.retired else deck_id, ord_,
+         plan.note_mod(note), -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, "")
         for position, note in enumerate(notes) for ord_ in note.card_ords))
     (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
     stored = json.loads(models_json)

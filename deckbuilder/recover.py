@@ -22,6 +22,7 @@ from deckbuilder.errors import Problems, display_path
 from deckbuilder.files import InputFileError, check_regular
 from deckbuilder.ledger import (
     CORRECTED,
+    RETIRED,
     VERSION_RE,
     CardEntry,
     Change,
@@ -33,7 +34,14 @@ from deckbuilder.ledger import (
     latest_time,
     version_key,
 )
-from deckbuilder.notes import RETIRED_TAG, Note, NoteType, guid_for
+from deckbuilder.notes import (
+    RETIRED_TAG,
+    Note,
+    NoteType,
+    guid_for,
+    retired_note,
+    retiring_release,
+)
 
 MAX_PACKAGE = 4 << 30
 # Entries only Anki's own export writes (2.1.50+: collection.anki21 or, zstd-compressed,
@@ -181,11 +189,17 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
             problems.add(file, card=note.card_id, message=wrong)
             continue
         digest = _digest(mid, fields, tags)
+        retired = RETIRED_TAG in tags.split()
+        if retired and note.retired:  # the release that retired it, as the notice names it
+            version = retiring_release(fields) or ""
+            if version:
+                ledger.changes[version, note.card_id] = Change(version, note.card_id, RETIRED)
+            note = retired_note(note, version)
         corrected = _corrections(ledger, note, tags.split(), mod)
         changed += digest != (replace(note, tags=note.tags + corrected) if corrected
                               else note).digest()
         kind = "cloze" if note.note_type.is_cloze else "basic"
-        ledger.cards[note.card_id] = CardEntry(digest, mod, RETIRED_TAG in tags.split(), kind)
+        ledger.cards[note.card_id] = CardEntry(digest, mod, retired, kind)
     if unknown:
         problems.add(file, message=f"{unknown} note(s) in the package match no card in "
                      f"{display_path(Path(cards_dir))}: a card was removed or its id changed "

@@ -1,5 +1,5 @@
-"""Guards around a build's writing: a lost ledger, a stale one, builds running at once, a package
-and ledger out of step, an output path that would destroy an input."""
+"""Guards around writing: a lost ledger, a stale one, builds running at once, a package and
+ledger out of step, and an output of any command that would destroy an input."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
-from deckbuilder.paths import RECOVER, SHIPPED_MEMBER, shipped_beside
+from deckbuilder.paths import DECK_FILE, RECOVER, SHIPPED_MEMBER, default_ledger, shipped_beside
 
 
 def _git_commit_with(path: Path) -> str | None:
@@ -120,18 +120,82 @@ def mismatched(output: Path, recorded: str) -> bool:
     return digest.hexdigest() != recorded
 
 
-def refuse_own_inputs(output: Path, cards_dir: Path, media_dir: Path, ledger_path: Path) -> None:
-    """Raise DeckError if the package would be written over the ledger, the record of what we
-    shipped, a card or media file."""
-    target = Path(output).resolve()
-    inside = [Path(cards_dir).resolve(), Path(media_dir).resolve()]
-    ledgers = {Path(ledger_path).resolve(), shipped_beside(Path(ledger_path)).resolve()}
-    if target in ledgers or any(target.is_relative_to(d) for d in inside):
-        problems = Problems()
-        problems.add(display_path(Path(output)), message="is one of build-deck's own inputs "
-                     "(the ledger, its record of what we shipped, or inside the cards or media "
-                     "folder); write the package elsewhere (-o dist/deck.apkg)")
-        problems.raise_if_any()
+@dataclass(frozen=True)
+class Inputs:
+    """What a command reads, which no output of any command may be written over."""
+
+    cards_dir: Path
+    media_dir: Path
+    ledger_path: Path | None = None  # default: cards.lock beside the cards folder
+
+    @property
+    def ledger(self) -> Path:
+        return Path(self.ledger_path or default_ledger(self.cards_dir))
+
+    def files(self) -> list[tuple[str, Path]]:
+        """Each input file, with what it is: the ledger, the shipped record, cards, media."""
+        ledger = self.ledger
+        found = [("the ledger", ledger), ("the record of what was shipped",
+                                          shipped_beside(ledger))]
+        for what, folder in (("the card file", self.cards_dir),
+                             ("the media file", self.media_dir)):
+            with contextlib.suppress(OSError):
+                found += [(what, p) for p in sorted(Path(folder).rglob("*"))]
+        return found
+
+
+def refuse_own_inputs(output: Path, inputs: Inputs, is_ledger: bool = False) -> None:
+    """Raise DeckError, before anything is written, if output is an input: the ledger, the
+    shipped record, a card or media file, the cards or media folder, or a link to any of them.
+
+    is_ledger: output is the ledger itself (`ledger --from` writes it), which it may replace.
+    """
+    output = Path(output)
+    target = output.absolute().resolve()  # through symbolic links, dangling ones too
+    clash = None  # (what it is, the input's path)
+    for kind, folder in (("card", inputs.cards_dir), ("media", inputs.media_dir)):
+        inside = Path(folder).absolute().resolve()
+        where = "the cards folder" if kind == "card" else "the media folder"
+        if target == inside:
+            clash = (where, Path(folder))
+        elif target.is_relative_to(inside) and (target.exists() or not is_ledger):
+            path = Path(folder) / target.relative_to(inside)
+            clash = ("deck.yaml" if kind == "card" and target == inside / DECK_FILE else
+                     f"the {kind} file" if target.exists() else f"a new file in {where}", path)
+        if clash:
+            break
+    if clash is None:
+        protected = [(w, p) for w, p in inputs.files()[:2] if not (is_ledger and w == "the ledger")]
+        clash = next(((w, p) for w, p in protected if p.absolute().resolve() == target), None)
+    if clash is None:
+        clash = _hard_linked(output, inputs, is_ledger)
+    if clash is None:
+        return
+    what, path = clash
+    problems = Problems()
+    problems.add(display_path(output), message=f"is {what}, {display_path(path)} (directly or "
+                 "through a link), one of build-deck's own inputs: writing there would destroy "
+                 "it, so nothing was written. Write "
+                 + ("the ledger beside the cards (--ledger cards.lock)" if is_ledger else
+                    f"elsewhere, such as -o dist/{output.name}"))
+    problems.raise_if_any()
+
+
+def _hard_linked(output: Path, inputs: Inputs, is_ledger: bool) -> tuple[str, Path] | None:
+    """The input that output is another name of (a hard link), if any."""
+    try:
+        info = os.stat(output)
+    except OSError:
+        return None  # not there yet: nothing to write over
+    if info.st_nlink < 2:
+        return None
+    for what, path in inputs.files():
+        if is_ledger and what == "the ledger":
+            continue
+        with contextlib.suppress(OSError):
+            if os.path.samestat(info, os.stat(path)):
+                return what, path
+    return None
 
 
 _COMMENT = "build-deck: built from ledger "

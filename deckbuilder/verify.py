@@ -8,12 +8,14 @@ other way round), and notes the import skipped or matched as duplicates.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckbuilder.errors import DeckError, Problem, display_path
+from deckbuilder.files import InputFileError, check_regular
 from deckbuilder.ledger import read_ledger
 from deckbuilder.notes import guid_for
 from deckbuilder.paths import DECK_FILE, default_output
@@ -86,9 +88,12 @@ def verify(package: Path, card_ids: dict[str, str] | None = None) -> Report:
             f"verify needs Anki's Python package; install it with: {INSTALL_HINT}"))]) from None
     package = Path(package)
     file = display_path(package)
-    if not package.is_file():
+    if not package.exists() and not package.is_symlink():
         raise DeckError([Problem(file, message="no such package; build it first with "
                                  "`build-deck build`, or name the .apkg to verify")])
+    unreadable = _unreadable(package)
+    if unreadable:
+        raise DeckError([Problem(file, message=f"{unreadable}; name a package you can read")])
     if not zipfile.is_zipfile(package):
         raise DeckError([Problem(file, message="not an Anki package (.apkg is a zip file)")])
     report = Report(package)
@@ -99,6 +104,21 @@ def verify(package: Path, card_ids: dict[str, str] | None = None) -> Report:
         finally:
             col.close()
     return report
+
+
+def _unreadable(package: Path) -> str | None:
+    """Why the file cannot be read, in a person's words, or None. Never opens a pipe."""
+    if package.is_symlink() and not package.exists():
+        return f"is unreadable: a symbolic link to {os.readlink(package)}, which does not exist"
+    try:
+        check_regular(package, 1 << 40)
+        with open(package, "rb") as f:
+            f.read(1)
+    except InputFileError as e:
+        return f"is unreadable: it {e}"
+    except OSError as e:
+        return f"is unreadable: {e.strerror or e}"
+    return None
 
 
 def _check(col, package: Path, report: Report, card_ids: dict[str, str]) -> None:

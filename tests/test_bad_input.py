@@ -50,6 +50,12 @@ def _media_link(name: str, target: str):
     return lambda root: os.symlink(target, root / "media" / name)
 
 
+def _media_copy(name: str, copy: str):
+    def setup(root: Path) -> None:
+        (root / "media" / copy).write_bytes((root / "media" / name).read_bytes())
+    return setup
+
+
 def _media_of_size(name: str, size: int):
     def setup(root: Path) -> None:
         with open(root / "media" / name, "wb") as f:
@@ -291,6 +297,16 @@ BAD_INPUT = [
     pytest.param(card('cloze: "{{c1::a}} {{c&#55;&#48;&#48;&#48;&#48;::b}}"'), None, "2:5:",
                  "once the Markdown is rendered, as Anki sees it: cloze number 70000 is too high",
                  id="cloze-entity-too-high"),
+    pytest.param(card('cloze: "{{c9999::x}}"'), None, "3:5:",
+                 "cloze number 9999 is too high: Anki makes cards for c1 to c500 only",
+                 id="cloze-9999"),
+    pytest.param(card('front: q\nback: a\nsources: [treaty-text, westad, treaty-text]'), None,
+                 "5:5: card 'bad':", "'sources' lists 'treaty-text' twice: list each once",
+                 id="source-listed-twice"),
+    pytest.param(card('front: q\nback: a\nimage: Timeline.png\nnotes: "![t](timeline.png)"'),
+                 _media_copy("timeline.png", "Timeline.png"), "6:5: card 'bad':",
+                 "'timeline.png' and 'Timeline.png' differ only by case",
+                 id="media-names-differ-only-by-case"),
     pytest.param(card('cloze: "{{c1::a}} {{c&#48;::b}}"'), None, "2:5:",
                  "once the Markdown is rendered, as Anki sees it: cloze numbers start at 1",
                  id="cloze-entity-zero"),

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import DECK_ID, PNG, WAV, import_package, note_for
+from helpers import DECK_ID, PNG, WAV, anki_collection, import_package, note_for
 
 from deckbuilder.cli import cli
 from deckbuilder.notes import guid_for
@@ -251,15 +251,27 @@ def test_media_names_anki_would_rename_are_made_safe(deck_dir, collection):
     assert (Path(collection.media.dir()) / name).read_bytes() == PNG + b"map"
 
 
-def test_largest_cloze_number_anki_accepts(deck_dir, collection):
-    deck_dir.edit("treaty.yaml", "{{c2::other::", "{{c65535::other::")
+def test_largest_cloze_number_anki_makes_a_card_for(deck_dir, collection, monkeypatch,
+                                                    tmp_path):
+    # The bound in source/cloze.py, measured on engines 2.1.50 to 26.9.3, held against the
+    # installed one: c500 makes a card, c501 (let through here) an empty one Anki would delete.
+    from deckbuilder.source import cloze
+
+    deck_dir.edit("treaty.yaml", "{{c2::other::", "{{c500::other::")
     build(deck_dir)
     import_package(collection, deck_dir.output)
-    assert sorted(c.ord for c in note_for(collection, "article-three").cards()) == [0, 65534]
-    deck_dir.edit("treaty.yaml", "{{c65535::other::", "{{c65536::other::")
+    assert sorted(c.ord for c in note_for(collection, "article-three").cards()) == [0, 499]
+    assert not collection.get_empty_cards().notes
+    deck_dir.edit("treaty.yaml", "{{c500::other::", "{{c501::other::")
     result = CliRunner().invoke(cli, deck_dir.args())
     assert result.exit_code == 1
-    assert "cloze number 65536 is too high" in result.output
+    assert "cloze number 501 is too high: Anki makes cards for c1 to c500 only" in result.output
+    monkeypatch.setattr(cloze, "MAX_CLOZE", 501)
+    build(deck_dir)
+    with anki_collection(deck_dir.output, tmp_path / "new-learner") as col:
+        cards = note_for(col, "article-three").cards()
+        assert [c.ord for c in cards] == [0, 500]
+        assert [list(n.card_ids) for n in col.get_empty_cards().notes] == [[cards[1].id]]
 
 
 def test_unwritable_output_is_an_error_not_a_crash(deck_dir, tmp_path):
@@ -271,3 +283,17 @@ def test_unwritable_output_is_an_error_not_a_crash(deck_dir, tmp_path):
         assert result.exit_code == 1, result.output
         assert isinstance(result.exception, SystemExit)
         assert "could not read or write a file" in result.output
+
+
+def test_editor_files_in_the_cards_folder_are_not_cards(deck_dir):
+    # Emacs' lock file is a link to nowhere; backups and autosaves hold stale or broken YAML.
+    os.symlink("learner@host.4242:1700000000", deck_dir.cards / ".#treaty.yaml")
+    for name in ("treaty.yaml~", "#treaty.yaml#", ".treaty.yaml.swp", ".hidden.yaml"):
+        (deck_dir.cards / name).write_text("cards: [not: {valid\n", "utf-8")
+    result = CliRunner().invoke(cli, deck_dir.args())
+    assert result.exit_code == 0, result.output
+    assert "4 notes, 6 cards" in result.output
+    os.symlink("nowhere.yaml", deck_dir.cards / "broken.yaml")  # any other: refused, named
+    result = CliRunner().invoke(cli, deck_dir.args())
+    assert result.exit_code == 1
+    assert f"{deck_dir.cards / 'broken.yaml'}: cannot read" in result.output

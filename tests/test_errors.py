@@ -72,8 +72,9 @@ def test_usage_errors_exit_2(deck_dir):
 
 
 def test_missing_cards_folder(tmp_path):
+    (tmp_path / "media").mkdir()
     result = CliRunner().invoke(cli, ["--cards", str(tmp_path / "nope"), "--media",
-                                      str(tmp_path), "-o", str(tmp_path / "x.apkg")])
+                                      str(tmp_path / "media"), "-o", str(tmp_path / "x.apkg")])
     assert result.exit_code == 1
     assert "no such folder of cards" in result.output
 

@@ -359,6 +359,35 @@ def test_a_closed_stdout_is_no_failure(deck_dir):
     assert piped.returncode == 0, err
 
 
+# A frame of our own code in a traceback: what Ctrl-C while starting up must never show.
+_OUR_FRAME = re.compile(r'File "[^"]*[/\\](deckbuilder[/\\][^"]*|build_deck\.py)"')
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_starting_up_is_one_line_and_130(deck_dir):
+    # Issue 19: Ctrl-C in the first ~30 ms printed a traceback from our imports. The handler is
+    # now the first thing deckbuilder/__init__.py does. Before it (Python's own start-up and the
+    # console script finding our package) no code of ours runs, and Python may print its own
+    # KeyboardInterrupt or die of the signal (a shell shows 130 for both).
+    script = Path(sys.executable).with_name("build-deck")
+    assert script.is_file(), "the console script: pip install -e '.[test]'"
+    reached = 0
+    for delay_ms in range(0, 60, 3):
+        process = subprocess.Popen([str(script), "check", *deck_dir.args()[:4]], env=_env(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay_ms / 1000)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate()
+        assert not _OUR_FRAME.search(err), f"after {delay_ms} ms:\n{err}"
+        if "KeyboardInterrupt" in err or process.returncode == -signal.SIGINT:
+            continue  # before any code of ours ran: Python's own message, or none
+        assert process.returncode in (0, 130), f"after {delay_ms} ms: {err}"
+        if process.returncode == 130:
+            assert err.strip() == "Interrupted.", f"after {delay_ms} ms: {err}"
+            reached += 1
+    assert reached, "no signal reached build-deck's handler"
+
+
 @pytest.mark.slow
 def test_ctrl_c_is_one_line_and_130(deck_dir):
     process = subprocess.Popen(_command(deck_dir), env=_env(), stdout=subprocess.PIPE,

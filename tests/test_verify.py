@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from helpers import CARD_COUNT, CARD_IDS, CARDS_YAML, BuiltDeck, deck_media, write_deck
 
@@ -157,3 +159,18 @@ def _media_name(package: Path, prefix: str) -> str:
         names = json.loads(zf.read("media")).values()
     (name,) = [n for n in names if n.startswith(prefix)]
     return name
+
+
+@pytest.mark.parametrize(("make", "said"), [
+    (lambda p: os.mkfifo(p), "is unreadable: it is not a regular file"),
+    (lambda p: os.symlink(p.parent / "gone.apkg", p), "is unreadable: a symbolic link to"),
+])
+def test_an_unreadable_package_is_called_unreadable(tmp_path, make, said):
+    # CI runs as root, which reads any file: a pipe and a link to nothing stand in for a file
+    # without permission. Neither is "not a zip", nor "no such package".
+    package = tmp_path / "deck.apkg"
+    make(package)
+    result = CliRunner().invoke(cli, ["verify", str(package)])
+    assert result.exit_code == 1, result.output
+    assert f"{package}: {said}" in result.output
+    assert "zip" not in result.output and "no such package" not in result.output

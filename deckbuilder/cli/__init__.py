@@ -6,27 +6,20 @@ A thin Click layer over deckbuilder, which does the work and raises DeckError fo
 from __future__ import annotations
 
 import contextlib
-import signal
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
+
+# Ctrl-C while starting up: deckbuilder/__init__.py installs the handler, first of all.
+from deckbuilder import DeckError
+from deckbuilder.cli.git import setup_git
+from deckbuilder.cli.install import install
+from deckbuilder.cli.new import new
+from deckbuilder.cli.options import cards_option, ledger_option, media_option, output_option
+from deckbuilder.cli.release import changelog, ledger
 from deckbuilder.cli.runtime import Progress, exit_now, interrupted
-
-# The console script and the checkout's shim (python build_deck.py) set it; an importer does not.
-if Path(sys.argv[0]).name in ("build-deck", "build_deck.py"):
-    # Before the other imports, so that Ctrl-C while starting up is one line too.
-    signal.signal(signal.SIGINT, lambda *_: interrupted())
-
-import click  # noqa: E402
-
-from deckbuilder import DeckError  # noqa: E402
-from deckbuilder.cli.git import setup_git  # noqa: E402
-from deckbuilder.cli.install import install  # noqa: E402
-from deckbuilder.cli.new import new  # noqa: E402
-from deckbuilder.cli.options import cards_option, ledger_option, media_option  # noqa: E402
-from deckbuilder.cli.release import changelog, ledger  # noqa: E402
-from deckbuilder.errors import counted  # noqa: E402
+from deckbuilder.errors import counted
 
 if TYPE_CHECKING:
     from deckbuilder.build import DeckNotes
@@ -83,8 +76,7 @@ def cli() -> None:
 @cli.command()
 @cards_option
 @media_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the package.  [default: dist/<deck-name>.apkg]")
+@output_option("Where to write the package.  [default: dist/<deck-name>.apkg]")
 @ledger_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="List the card ids in the import plan.")
@@ -150,8 +142,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
 @cli.command()
 @cards_option
 @media_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where a build would write.  [default: dist/<deck-name>.apkg]")
+@output_option("Where a build would write.  [default: dist/<deck-name>.apkg]")
 @ledger_option
 def check(cards_dir: Path, media_dir: Path, output: Path | None,
           ledger_path: Path | None) -> None:
@@ -179,8 +170,7 @@ def check(cards_dir: Path, media_dir: Path, output: Path | None,
 @cli.command()
 @cards_option
 @media_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the page.  [default: dist/<deck-name>-preview.html]")
+@output_option("Where to write the page.  [default: dist/<deck-name>-preview.html]")
 @click.option("--open", "open_page", is_flag=True, help="Open the page in a web browser.")
 def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bool) -> None:
     """Write one HTML page showing every card as Anki will show it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -17,3 +18,26 @@ ledger_option = click.option(
     "--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
     help="The ledger of past builds; the record of what we shipped is beside it, named "
          "<ledger stem>.shipped.  [default: cards.lock beside the cards folder]")
+
+
+def output_option(help: str):
+    """-o/--output for any command that writes a file, with the one guard every output gets:
+    never over a card file, deck.yaml, the ledger, the shipped record or a media file (nor a
+    link to one, nor the cards or media folder). Commands without --cards/--media/--ledger are
+    guarded against the defaults."""
+    def decorate(command):
+        @functools.wraps(command)
+        def guarded(**params):
+            output = params.get("output")
+            if output is not None:
+                from deckbuilder.safety import Inputs, refuse_own_inputs
+
+                refuse_own_inputs(output, Inputs(params.get("cards_dir") or Path("cards"),
+                                                 params.get("media_dir") or Path("media"),
+                                                 params.get("ledger_path")))
+            return command(**params)
+
+        return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                            help=help)(guarded)
+
+    return decorate

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from deckbuilder import DeckError
-from deckbuilder.cli.options import cards_option, ledger_option, media_option
+from deckbuilder.cli.options import cards_option, ledger_option, media_option, output_option
 from deckbuilder.errors import counted
 
 
@@ -17,8 +17,7 @@ from deckbuilder.errors import counted
 @ledger_option
 @click.option("--since", metavar="VERSION",
               help="Only the releases after this version (such as 1.0.0).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the Markdown to this file instead of printing it.")
+@output_option("Write the Markdown to this file instead of printing it.")
 def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since: str | None,
               output: Path | None) -> None:
     """Print release notes in Markdown, newest release first.
@@ -93,6 +92,7 @@ def ledger(package: Path | None, merge: tuple[Path, Path, Path] | None, cards_di
     from deckbuilder.ledger import ledger_lines, read_ledger
     from deckbuilder.paths import default_ledger
     from deckbuilder.recover import ledger_from_package
+    from deckbuilder.safety import Inputs, refuse_own_inputs
 
     ledger_path = Path(ledger_path or default_ledger(cards_dir))
     try:
@@ -101,6 +101,7 @@ def ledger(package: Path | None, merge: tuple[Path, Path, Path] | None, cards_di
                                        "move it away first if it is wrong.")
     except DeckError:
         pass  # unreadable: this command is what it needs
+    refuse_own_inputs(ledger_path, Inputs(cards_dir, media_dir, ledger_path), is_ledger=True)
     found = ledger_from_package(cards_dir, media_dir, package)
     write_atomically(ledger_path, lambda f: f.writelines(
         line.encode("utf-8") for line in ledger_lines(found.ledger)))

@@ -26,6 +26,7 @@ from deckbuilder.ledger.merge import merge_ledgers
 from deckbuilder.ledger.plan import build_time, make_plan
 from deckbuilder.ledger.records import (
     CORRECTED,
+    RETIRED,
     VERSION_RE,
     CardEntry,
     Change,
@@ -49,7 +50,7 @@ from deckbuilder.ledger.shipped import (
     shipments,
 )
 
-__all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "VERSION_RE", "CardEntry", "Change",
+__all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "RETIRED", "VERSION_RE", "CardEntry", "Change",
            "DeckFacts", "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment",
            "Shipped", "ShippedFile", "ShippedNote", "build_time", "changelog_markdown",
            "check_time", "correction_tag", "description_html", "git_dates", "latest_time",

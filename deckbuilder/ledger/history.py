@@ -3,7 +3,7 @@ corrections and their tags, and what each release did to each card."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from deckbuilder.errors import Problems, did_you_mean
 from deckbuilder.ledger.records import (
@@ -108,12 +108,22 @@ class History:
     renamed_from: dict[str, str]  # new id -> old id, this build's renames included
     corrections: dict[str, list[Change]]  # by the card's id at the time
     first_build: bool  # no ledger: nothing was released before, so nothing can be corrected
+    retirements: dict[str, str] = field(default_factory=dict)  # card id then -> version
 
     def ids(self, card_id: str) -> list[str]:
         """The card's id and its former ids, latest first."""
         if not self.renamed_from:
             return [card_id]
         return [card_id, *former_ids(card_id, self.renamed_from)]
+
+
+def retired_in(history: History, note: Note, last: CardEntry | None, version: str) -> str:
+    """The release that retired a retired note: this one when it is retired now, else the one
+    the ledger recorded ("" when none did: a deck without versions)."""
+    if last is None or not last.retired:
+        return version
+    return next((history.retirements[i] for i in history.ids(note.card_id)
+                 if i in history.retirements), "")
 
 
 def release_note(rec: Recording, history: History, note: Note, last: CardEntry | None) -> Note:

@@ -20,6 +20,7 @@ from deckbuilder.ledger.history import (
     check_version,
     record_renames,
     release_note,
+    retired_in,
 )
 from deckbuilder.ledger.lockfile import EARLIEST, check_time, latest_time, same_records
 from deckbuilder.ledger.records import (
@@ -31,6 +32,7 @@ from deckbuilder.ledger.records import (
     Plan,
     Shipment,
 )
+from deckbuilder.notes import retired_note
 
 
 def build_time() -> int:
@@ -121,7 +123,8 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int,
 
     rec = Recording(old, new, version, file, problems, result)
     previous = record_renames(rec, notes)
-    history = History(new.renamed_from(), old.corrections_by_card(), not old.cards)
+    history = History(new.renamed_from(), old.corrections_by_card(), not old.cards,
+                      old.retirements())
     for note in notes:
         card_id = note.card_id
         last = old.cards.get(previous.get(card_id, card_id))
@@ -132,6 +135,8 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int,
                          "Anki cannot change a note's kind on import and would keep the old "
                          "one. Keep this card as it was with 'retired: true', and write the new "
                          "version as a new card with a new id")
+        if note.retired:
+            note = retired_note(note, retired_in(history, note, last, version))
         note = release_note(rec, history, note, last)
         digest = note.digest()
         if last is None:

@@ -115,6 +115,14 @@ class Ledger:
         by_new = self.renamed_from()
         return {card_id: ([card_id, *former_ids(card_id, by_new)])[-1] for card_id in self.cards}
 
+    def retirements(self) -> dict[str, str]:
+        """card id (the id it had then) -> the first release that retired it."""
+        found: dict[str, str] = {}
+        for change in sorted(self.changes.values(), key=lambda c: version_key(c.version)):
+            if change.kind == RETIRED:
+                found.setdefault(change.card_id, change.version)
+        return found
+
     def corrections_by_card(self) -> dict[str, list[Change]]:
         """The corrections recorded for each card id (the id it had then)."""
         found: dict[str, list[Change]] = {}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from deckbuilder.errors import Problems
 from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
@@ -43,6 +44,27 @@ class Note:
         """Changes whenever anything Anki stores for the note changes."""
         data = "\x1e".join((str(self.note_type.id), "\x1f".join(self.fields), " ".join(self.tags)))
         return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def retired_note(note: Note, version: str) -> Note:
+    """The note with the one retirement notice leading its Notes field, generated from the
+    release that retired it (version; "" for a deck without versions), never written by hand."""
+    when = f" in version {version}" if version else ""
+    notice = markdown(f"**Retired{when}**: this card is no longer part of the deck. Suspend it; "
+                      "or delete it, if you never studied it.")
+    position = note.note_type.content.index("notes")
+    fields = list(note.fields)
+    fields[position] = notice + fields[position]
+    return replace(note, fields=tuple(fields))
+
+
+def retiring_release(fields: str) -> str | None:
+    """The release a shipped note's retirement notice names (fields as a package stores them)."""
+    found = _RETIRED_IN.search(fields)
+    return found.group(1) if found else None
+
+
+_RETIRED_IN = re.compile(r"<strong>Retired in version ([0-9]+\.[0-9]+\.[0-9]+)</strong>")
 
 
 def guid_for(deck_id: int, card_id: str) -> str:

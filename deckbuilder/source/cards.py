@@ -51,6 +51,12 @@ def _check_references(raw: yamlfile.Mapping, file: str, label: str | None, probl
                 problems.add(file, *raw.mark(key), label, wrong)
 
 
+def editor_file(name: str) -> bool:
+    """An editor's lock, backup or autosave file (`.#10-names.yaml`, often a link to nowhere;
+    `10-names.yaml~`; `#10-names.yaml#`), or a hidden file: never a card file."""
+    return name.startswith((".", "#")) or name.endswith("~")
+
+
 def use_media(name: str, kind: str, context: _Context) -> str | None:
     """Check one use of a media file (each kind it is used as); None when it is usable."""
     if (kind, name) in context.checked:
@@ -62,6 +68,12 @@ def use_media(name: str, kind: str, context: _Context) -> str | None:
     path, wrong = check_media(name, kind, context.media_dir, allowed)
     if path is None:
         return wrong
+    twin = next((other for other in context.media
+                 if other != name and other.casefold() == name.casefold()), None)
+    if twin:
+        return (f"{kind} '{name}' and '{twin}' differ only by case: Anki's media folder "
+                "ignores case on macOS and Windows, so a learner would get one file for both. "
+                "Rename one of them")
     context.checked.add((kind, name))
     context.media[name] = path
     return None
@@ -185,7 +197,7 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
                      "![...](...) image")
     card_files = [*cards_dir.glob("*.yaml"), *cards_dir.glob("*.yml")]
     for path in sorted(card_files, key=lambda p: p.name):
-        if path.name != DECK_FILE:
+        if path.name != DECK_FILE and not editor_file(path.name):
             cards.extend(_read_card_file(path, problems, context))
 
     seen: dict[str, Card] = {}

@@ -6,8 +6,11 @@ import re
 
 # A deletion opens with {{cN:: and the next }} closes the innermost open one, as in Anki, where
 # deletions may nest.
-# Anki keeps a card's number in 16 bits (ords 0-65534); it refuses the whole package beyond.
-MAX_CLOZE = 65535
+# Anki makes cards for c1 to c500 only. Measured (issue 19) by importing a package with one
+# {{cN::x}} into each engine, `anki` from PyPI 2.1.50 (legacy importer), 2.1.55, 24.11, 25.2 and
+# 26.9.3: up to c500 the card is made; from c501 it is listed by Check Empty Cards (which
+# deletes it) on every one of them. tests/test_bad_input.py checks it on the installed engine.
+MAX_CLOZE = 500
 _CLOZE_TOKEN_RE = re.compile(r"\{\{c([0-9]+)::|\}\}")
 # Anki's own pattern takes any Unicode digit (\d) as a deletion's number, but cannot number a
 # card with '{{c１::' or '{{c١::': refused, as the rendered text would reach Anki so.
@@ -41,6 +44,6 @@ def cloze_problem(text: str) -> str | None:
     if 0 in numbers:
         return "cloze numbers start at 1: use {{c1::...}}, not {{c0::...}}"
     if max(numbers) > MAX_CLOZE:
-        return (f"cloze number {max(numbers)} is too high: Anki refuses a whole package with "
-                f"a cloze above c{MAX_CLOZE}")
+        return (f"cloze number {max(numbers)} is too high: Anki makes cards for c1 to "
+                f"c{MAX_CLOZE} only, and takes a card beyond for an empty one; renumber it")
     return None

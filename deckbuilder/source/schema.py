@@ -19,7 +19,8 @@ from deckbuilder.source import yamlfile
 Schema = dict[str, Any]
 
 # What _check_value enforces, value by value.
-CHECKED = {"type", "minLength", "pattern", "minimum", "maximum", "minItems", "items"}
+CHECKED = {"type", "minLength", "pattern", "minimum", "maximum", "minItems", "items",
+           "uniqueItems"}
 # Structure, and the rules checked by hand: unknown keys (additionalProperties: false), missing
 # keys (required), a card being basic or cloze (oneOf/not/anyOf), source keys (propertyNames).
 STRUCTURE = {"properties", "$defs", "$ref", "additionalProperties", "required", "oneOf", "anyOf",
@@ -162,6 +163,10 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
             wrong = check_value(item, schema["items"], f"{what} item {i}")
             if wrong:
                 return wrong
+        if schema.get("uniqueItems"):
+            twice = next((item for i, item in enumerate(value) if item in value[:i]), None)
+            if twice is not None:  # a source listed twice would be shown twice on the card
+                return f"{what} lists {twice!r} twice: list each once"
     elif kind == "object" and not isinstance(value, dict):
         return f"{what} must be a mapping, not {type_name(value)}"
     return None

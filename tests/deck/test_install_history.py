@@ -59,7 +59,16 @@ def history(tmp_path_factory) -> dict[str, Path]:
                                      str(ROOT / "media"), "--ledger", str(ledger), "-o",
                                      str(today)])
     assert built.exit_code == 0, built.output
-    (folder / "plan.txt").write_text(built.output)
+    # The import plan against 2.0.0: the same cards built on 2.0.0's own ledger (the one its
+    # release build left), beside no record of what we shipped.
+    since = folder / "since-2.0.0"
+    since.mkdir()
+    shutil.copy(folder / RELEASE_2 / "cards.lock", since / "cards.lock")
+    planned = CliRunner().invoke(cli, ["build", "--cards", str(ROOT / "cards"), "--media",
+                                       str(ROOT / "media"), "--ledger", str(since / "cards.lock"),
+                                       "-o", str(since / "deck.apkg")])
+    assert planned.exit_code == 0, planned.output
+    (folder / "plan.txt").write_text(planned.output)
     return {**packages, "today": today, "plan": folder / "plan.txt"}
 
 
@@ -216,7 +225,8 @@ def test_a_studied_and_edited_first_edition_keeps_the_learners_work(history, tmp
 
 def test_todays_package_installs_over_2_0_0_as_its_import_plan_says(history, tmp_path):
     """The package the build just wrote, carrying the reconstructed record, into a collection
-    holding release 2.0.0 as its own code built it: the summary is the build's import plan."""
+    holding release 2.0.0 as its own code built it: the summary is the import plan of a build
+    on 2.0.0's ledger."""
     from deckbuilder.install import read_package
 
     plan = re.search(r"Re-import plan: (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) "
