@@ -74,6 +74,17 @@ def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
     return image, audio
 
 
+def _reverse_html(reverse: bool | tuple[str, str], images: dict[str, str]) -> str:
+    """The Reverse field: "y" for `reverse: true` (the back is asked), or the second card's own
+    question and answer, which the "Back to front" template shows (card.css hides the answer
+    part on the question side)."""
+    if not isinstance(reverse, tuple):
+        return "y" if reverse else ""
+    question, answer = (markdown(text, images) for text in reverse)
+    return (f'<div class="reverse-question">{question}</div>'
+            f'<div class="reverse-answer">{answer}</div>')
+
+
 def build_notes(deck: Deck, media: dict[str, MediaFile],
                 note_types: tuple[NoteType, ...] = NOTE_TYPES) -> list[Note]:
     """One note per card, in the order the cards were written.
@@ -114,7 +125,8 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
             front = markdown(card.front, images)
             fields = fact.field_values({
                 "front": front, "back": markdown(card.back, images), "image": image, "audio": audio,
-                "notes": notes_html, "source": source, "reverse": "y" if card.reverse else ""})
+                "notes": notes_html, "source": source,
+                "reverse": _reverse_html(card.reverse, images)})
             note_type, card_ords = fact, (0, 1) if card.reverse else (0,)
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())

@@ -113,11 +113,18 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
     return Card(
         id=label, file=file, line=raw.line, col=raw.col, front=raw.get("front"),
         back=raw.get("back"),
-        reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
+        reverse=_reverse(raw.get("reverse", False)), cloze=raw.get("cloze"), extra=raw.get("extra"),
         notes=raw.get("notes"), tags=tags, sources=_shared(tuple(raw.get("sources", ())), shared),
         image=raw.get("image"), audio=raw.get("audio"), retired=raw.get("retired", False),
         correction=raw.get("correction"), was=raw.get("was"),
     )
+
+
+def _reverse(value: object) -> bool | tuple[str, str]:
+    """`reverse: true`, or `reverse: {question: ..., answer: ...}` as (question, answer)."""
+    if isinstance(value, dict):
+        return (str(value["question"]), str(value["answer"]))
+    return bool(value)
 
 
 def _shared(keys: tuple[str, ...], shared: dict) -> tuple[str, ...]:

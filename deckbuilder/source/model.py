@@ -23,7 +23,7 @@ class Card:
     col: int = 0
     front: str | None = None
     back: str | None = None
-    reverse: bool = False
+    reverse: bool | tuple[str, str] = False  # or the second card's (question, answer)
     cloze: str | None = None
     extra: str | None = None
     notes: str | None = None

@@ -77,6 +77,9 @@ def _resolve(schema: Schema, root: Schema) -> Schema:
         schema = {**root["$defs"][ref.rsplit("/", 1)[1]], **extra}
     if "items" in schema:
         schema = {**schema, "items": _resolve(schema["items"], root)}
+    if "properties" in schema:
+        schema = {**schema, "properties": {k: _resolve(v, root)
+                                           for k, v in schema["properties"].items()}}
     return schema
 
 
@@ -119,7 +122,8 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
     """Return what is wrong with one value against its (resolved) schema, or None."""
     kind = schema.get("type")
     if isinstance(kind, list):  # ["string", "number"]: editors see `back: 1950` as a number,
-        kind = kind[0]          # while the build reads every plain value as text
+        # while the build reads every plain value as text; ["boolean", "object"]: either form
+        kind = ("object" if "object" in kind and isinstance(value, dict) else kind[0])
     if kind == "string":
         if not isinstance(value, str):
             hint = " (put it in quotes)" if isinstance(value, bool) else ""
@@ -134,7 +138,9 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
             return f"{what} {value!r} is not valid: {schema.get('description', 'see the schema')}"
     elif kind == "boolean":
         if not isinstance(value, bool):
-            return f"{what} must be true or false, not {value!r}"
+            alternative = (" (or a mapping with " + " and ".join(
+                f"'{k}'" for k in schema["required"]) + ")") if "object" in schema["type"] else ""
+            return f"{what} must be true or false, not {value!r}{alternative}"
     elif kind == "integer":
         if not (isinstance(value, str) and _ASCII_NUMBER.fullmatch(value)):
             # str.isdigit() and int() also take '١٢' or '²': only ASCII digits are a number here.
@@ -153,8 +159,28 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
             wrong = check_value(item, schema["items"], f"{what} item {i}")
             if wrong:
                 return wrong
-    elif kind == "object" and not isinstance(value, dict):
-        return f"{what} must be a mapping, not {type_name(value)}"
+    elif kind == "object":
+        if not isinstance(value, dict):
+            return f"{what} must be a mapping, not {type_name(value)}"
+        if isinstance(schema.get("type"), list):  # a key one of whose forms is a mapping
+            return _check_mapping(value, schema, what)  # (a card's own keys: cards.py)
+    return None
+
+
+def _check_mapping(value: dict, schema: Schema, what: str) -> str | None:
+    """A mapping value (such as `reverse: {question: ..., answer: ...}`) against its schema."""
+    known = schema.get("properties", {})
+    for key, item in value.items():
+        if key not in known:
+            if schema.get("additionalProperties", True) is False:
+                return f"{what} has an unknown key '{key}'{did_you_mean(str(key), list(known))}"
+            continue
+        wrong = check_value(item, known[key], f"{what} '{key}'")
+        if wrong:
+            return wrong
+    missing = [key for key in schema.get("required", ()) if key not in value]
+    if missing:
+        return f"{what} has no " + " and no ".join(f"'{key}'" for key in missing)
     return None
 
 
