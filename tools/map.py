@@ -60,9 +60,11 @@ LINKS = (
 PLACES: tuple[Place, ...] = (
     Place("moscow", "Moscow", "Moscow", ("Moscow",), "point", (37.62, 55.75),
           panels=("overview",), overview_label_at=(0, -9, "middle")),
-    # Beijing sits just inside the overview's frame of the enlarged view, and is labelled there.
+    # Beijing sits just inside the overview's frame of the enlarged view: it is labelled on the
+    # overview only where there is no enlarged view (the Moscow and Xinjiang maps).
     Place("beijing", "Beijing", "Beijing", ("Beijing", "Peking"), "point", (116.40, 39.90),
-          panels=("overview", "inset"), label_at=(7, 4, "start")),
+          panels=("overview", "inset"), label_at=(7, 4, "start"),
+          overview_label_at=(7, 4, "start")),
     Place("manchuria", "Manchuria", "MANCHURIA", ("Manchuria", "Manchurian"), "region",
           (122.3, 45.6), panels=("overview", "inset")),
     Place("changchun-railway", "The Chinese Changchun Railway", "Changchun Railway",
@@ -383,6 +385,9 @@ def _panel(panel: Panel, project: Projection, geometry: dict, marked: Place) -> 
         if not (x <= px <= x + w and y <= py <= y + h):
             continue  # outside this panel (Mongolia, seen from the enlarged view): no label
         at = place.label_at if panel.name == "inset" else place.overview_label_at
+        if panel.name == "overview" and place.kind == "point" and "inset" in place.panels \
+                and "inset" in marked.panels:
+            at = None  # labelled in the enlarged view below
         is_marked = place is marked
         px, py = project(*place.lonlat)
         weight = "bold" if is_marked else "normal"
