@@ -401,8 +401,8 @@ def _panel(panel: Panel, project: Projection, geometry: dict, marked: Place) -> 
                            'stroke="#ffffff" stroke-width="1"/>')
             if at is None:
                 continue
-            dx, dy, anchor = at
-            out.append(_halo(px + dx, py + dy, place.label, font_size="13.5" if is_marked
+            shift_x, shift_y, anchor = at
+            out.append(_halo(px + shift_x, py + shift_y, place.label, font_size="13.5" if is_marked
                              else "12.5", font_weight=weight, fill=colour, text_anchor=anchor))
         elif place.kind == "region":
             if at is None:
