@@ -211,9 +211,9 @@ def test_the_committed_first_edition_ledger_is_read_and_migrated(tmp_path):
 
 
 def test_a_newer_format_is_refused_by_name(deck_dir):
-    deck_dir.ledger.write_text("build-deck ledger\t3\nend\t0\t0\n", "utf-8")
+    deck_dir.ledger.write_text("build-deck ledger\t4\nend\t0\t0\n", "utf-8")
     result = run(deck_dir)
-    assert "ledger format 3 by a newer build-deck" in result.output
+    assert "ledger format 4 by a newer build-deck" in result.output
 
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=12)

@@ -1,7 +1,7 @@
 """The ledger's file, cards.lock: its format, reading it exactly and writing it (the records it
 holds are in records.py).
 
-Format 2, one record per line, fields separated by tabs:
+Format 3, one record per line, fields separated by tabs:
 
     build-deck ledger<TAB>2                      always the first record
     deck<TAB>id<TAB>created<TAB>name
@@ -12,14 +12,16 @@ Format 2, one record per line, fields separated by tabs:
     release<TAB>version<TAB>time of its first build
     change<TAB>version<TAB>card id<TAB>new|corrected|reworded|retired[<TAB>reason]
     rename<TAB>former id<TAB>new id<TAB>version (empty when the deck had none)
+    revision<TAB>version<TAB>card id<TAB>corrected version<TAB>withdrawn|amended[<TAB>reason]
     end<TAB>number of records above<TAB>sha256 of every byte above this line
 
 Lines starting with '#' are comments. In a field, a backslash, and any character that could end
 or split a line or a field (tab, newline, CR, U+2028…) or a list (|), is written \\uXXXX, so
 every name the build accepts reads back as it was. The end record shows a ledger cut short, a
 merge conflict or a hand edit. A record kind or flag this version does not know is refused
-(a newer build-deck wrote it): a new kind of record needs a new format number. Format 1 (no
-version record, no escapes, no end record) is read as it was written, and rewritten as 2.
+(a newer build-deck wrote it): a new kind of record needs a new format number. Format 2 is 3
+without revision records (3.0.0 added them). Format 1 (no version record, no escapes, no end
+record) is read as it was written. Both are rewritten as 3.
 """
 
 from __future__ import annotations
@@ -40,11 +42,13 @@ from deckbuilder.ledger.records import (
     Ledger,
     NoteTypeEntry,
     Rename,
+    Revision,
     version_key,
 )
 from deckbuilder.paths import RECOVER
 
-FORMAT = 2
+FORMAT = 3
+READABLE = ("2", "3")  # format 1 has no format record
 MAGIC = "build-deck ledger"
 # No deck was built before this: a time earlier than this, or later than the clock by more than
 # a day, was not written by a build (a millisecond time, a clock set to 2100, a hand edit).
@@ -108,7 +112,7 @@ def _read_records(text: str, records: list[tuple[int, str]], file: str, problems
                   refuse) -> Ledger:
     number, first = records[0]
     version = first.split("\t")[1:]
-    if version != [str(FORMAT)]:
+    if len(version) != 1 or version[0] not in READABLE:
         if len(version) == 1 and _NUMBER.fullmatch(version[0]) and int(version[0]) > FORMAT:
             problems.add(file, number, 1, message=f"written in ledger format {version[0]} by a "
                          f"newer build-deck, which this one (format {FORMAT}) cannot read; "
@@ -131,7 +135,7 @@ def _read_records(text: str, records: list[tuple[int, str]], file: str, problems
             _record(ledger, parts, number)
         except (IndexError, ValueError):
             known = ("deck", "package", "notetype", "media", "card", "release", "change",
-                     "rename")
+                     "rename", "revision")
             what = ("unreadable ledger line" if parts[0] in known else
                     f"unknown ledger record '{parts[0][:40]}' (written by a newer build-deck?)")
             problems.add(file, number, 1, message=f"{what}; {RECOVER}")
@@ -168,8 +172,16 @@ def _record(ledger: Ledger, parts: list[str], number: int) -> None:
     elif kind == "rename" and len(fields) == 3 and (not fields[2] or VERSION_RE.match(fields[2])):
         old = _unescape(fields[0])
         ledger.renames[old] = Rename(old, _unescape(fields[1]), fields[2])
+    elif (kind == "revision" and len(fields) in (4, 5) and VERSION_RE.match(fields[0])
+          and VERSION_RE.match(fields[2]) and (fields[3], len(fields)) in _REVISION_FORMS):
+        revision = Revision(fields[0], _unescape(fields[1]), fields[2],
+                            _unescape(fields[4]) if len(fields) == 5 else "")
+        ledger.revisions[revision.corrected, revision.card_id] = revision
     else:
         raise ValueError(kind)
+
+
+_REVISION_FORMS = {("withdrawn", 4), ("amended", 5)}
 
 
 def _read_format_1(records: list[tuple[int, str]], file: str, problems: Problems) -> Ledger:
@@ -251,6 +263,11 @@ def ledger_lines(ledger: Ledger) -> Iterator[str]:
         yield record("change", change.version, _escape(change.card_id), change.kind, *reason)
     for rename in sorted(ledger.renames.values(), key=lambda r: r.old):
         yield record("rename", _escape(rename.old), _escape(rename.new), rename.version)
+    for revision in sorted(ledger.revisions.values(), key=lambda r: (
+            version_key(r.version), r.card_id, version_key(r.corrected))):
+        told = ("withdrawn",) if revision.withdrawn else ("amended", _escape(revision.reason))
+        yield record("revision", revision.version, _escape(revision.card_id), revision.corrected,
+                     *told)
     yield f"end\t{count}\t{digest.hexdigest()}\n"
 
 

@@ -68,7 +68,8 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> P
     version = deck.version
     check_version(deck, old, problems)
     new = Ledger(deck.id, deck.name, old.created or now, releases=dict(old.releases),
-                 changes=dict(old.changes), renames=dict(old.renames))
+                 changes=dict(old.changes), renames=dict(old.renames),
+                 revisions={k: r for k, r in old.revisions.items() if r.version != version})
     if version and version not in new.releases:
         new.releases[version] = now
     result = Plan(new, previous_package=old.package)
@@ -97,7 +98,8 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int) -> P
 
     rec = Recording(old, new, version, file, problems, result)
     previous = record_renames(rec, notes)
-    history = History(new.renamed_from(), old.corrections_by_card(), not old.cards)
+    history = History(new.renamed_from(), old.corrections_by_card(), not old.cards,
+                      new.revisions_by_card())
     for note in notes:
         card_id = note.card_id
         last = old.cards.get(previous.get(card_id, card_id))

@@ -79,6 +79,21 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """A release's word on an earlier release's correction of a card: withdrawn (reason "": it
+    corrected nothing) or amended (a truer reason)."""
+
+    version: str  # the release that revises
+    card_id: str  # the card's id in that release
+    corrected: str  # the release whose correction is revised
+    reason: str = ""  # the amended reason; "" when withdrawn
+
+    @property
+    def withdrawn(self) -> bool:
+        return not self.reason
+
+
+@dataclass(frozen=True)
 class Rename:
     old: str
     new: str
@@ -98,6 +113,7 @@ class Ledger:
     releases: dict[str, int] = field(default_factory=dict)  # version -> its first build's time
     changes: dict[tuple[str, str], Change] = field(default_factory=dict)  # (version, card id)
     renames: dict[str, Rename] = field(default_factory=dict)  # by former id
+    revisions: dict[tuple[str, str], Revision] = field(default_factory=dict)  # (corrected, id)
 
     def former_ids(self, card_id: str) -> list[str]:
         """The ids a card had before, latest first (renames form a chain)."""
@@ -110,6 +126,13 @@ class Ledger:
         """card id -> the id its note takes its identity (guid) from: its first id."""
         by_new = self.renamed_from()
         return {card_id: ([card_id, *former_ids(card_id, by_new)])[-1] for card_id in self.cards}
+
+    def revisions_by_card(self) -> dict[str, list[Revision]]:
+        """The revisions of past corrections recorded for each card id (the id it had then)."""
+        found: dict[str, list[Revision]] = {}
+        for revision in self.revisions.values():
+            found.setdefault(revision.card_id, []).append(revision)
+        return found
 
     def corrections_by_card(self) -> dict[str, list[Change]]:
         """The corrections recorded for each card id (the id it had then)."""
@@ -145,6 +168,7 @@ class Plan:
     retired: list[str] = field(default_factory=list)
     corrected: list[str] = field(default_factory=list)  # newly corrected in this build
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new) in this build
+    revised: list[str] = field(default_factory=list)  # past corrections withdrawn or amended
     new_note_types: list[NoteType] = field(default_factory=list)
     replaced_note_types: list[str] = field(default_factory=list)
     previous_package: str = ""  # the sha256 of the package the old ledger was written with

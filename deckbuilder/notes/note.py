@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from deckbuilder.errors import Problems
 from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
 from deckbuilder.render import attribute, markdown, plain_text
-from deckbuilder.source import Card, Deck, MediaFile, cloze_numbers, cloze_problem
+from deckbuilder.source import (
+    Card,
+    CorrectionRevision,
+    Deck,
+    MediaFile,
+    cloze_numbers,
+    cloze_problem,
+)
 
 RETIRED_TAG = "build-deck::retired"
 
@@ -29,6 +36,7 @@ class Note:
     file: str = ""  # where the card is written, for messages (the cards are let go early)
     line: int = 0
     col: int = 0
+    revisions: tuple[CorrectionRevision, ...] = ()  # the author's word on past corrections
 
     @property
     def guid(self) -> str:
@@ -132,6 +140,7 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
         notes.append(Note(card.id, deck.id, note_type, fields, tags,
                           sort_field, card_ords, card.retired, card.correction, card.was,
-                          file=card.file, line=card.line, col=card.col))
+                          file=card.file, line=card.line, col=card.col,
+                          revisions=card.revisions))
     problems.raise_if_any()
     return notes

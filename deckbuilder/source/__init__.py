@@ -8,9 +8,10 @@ Imports only the shared base: never notes/ or ledger/.
 from deckbuilder.source.cards import load_deck
 from deckbuilder.source.cloze import cloze_numbers, cloze_problem
 from deckbuilder.source.media import AUDIO_TYPES, IMAGE_TYPES, MediaFile, media_files
-from deckbuilder.source.model import Card, Deck, Source
+from deckbuilder.source.model import Card, CorrectionRevision, Deck, Source
 from deckbuilder.source.yamlfile import YAMLFileError
 from deckbuilder.source.yamlfile import load as load_yaml
 
-__all__ = ["AUDIO_TYPES", "IMAGE_TYPES", "Card", "Deck", "MediaFile", "Source", "YAMLFileError",
-           "cloze_numbers", "cloze_problem", "load_deck", "load_yaml", "media_files"]
+__all__ = ["AUDIO_TYPES", "IMAGE_TYPES", "Card", "CorrectionRevision", "Deck", "MediaFile",
+           "Source", "YAMLFileError", "cloze_numbers", "cloze_problem", "load_deck", "load_yaml",
+           "media_files"]

@@ -162,8 +162,10 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
     elif kind == "object":
         if not isinstance(value, dict):
             return f"{what} must be a mapping, not {type_name(value)}"
-        if isinstance(schema.get("type"), list):  # a key one of whose forms is a mapping
-            return _check_mapping(value, schema, what)  # (a card's own keys: cards.py)
+        # A key's own mapping (`reverse`, `correction_amended`) has its type as a list; a
+        # card's keys and deck.yaml's are checked by check_keys (cards.py, deckfile.py).
+        if isinstance(schema.get("type"), list):
+            return _check_mapping(value, schema, what)
     return None
 
 
