@@ -101,6 +101,22 @@ def test_a_withdrawn_correction_leaves_the_note_and_the_lists_of_corrections(
         ("3.0.0", "signatories", "2.0.0", True)]
 
 
+def test_a_ledger_rebuilt_from_the_package_keeps_a_released_withdrawal(
+        corrected, monkeypatch):
+    corrected.edit("treaty.yaml", "  - id: signatories\n",
+                   "  - id: signatories\n    correction_withdrawn: 2.0.0\n")
+    build(corrected, monkeypatch, NOW - 100)
+    told = changelog(corrected).split("## 1.0.0")[0]
+    corrected.ledger.unlink()  # lost: rebuilt from the 3.0.0 package, which has no 2.0.0 tag
+    result = CliRunner().invoke(cli, ["ledger", "--from", str(corrected.output), "--cards",
+                                      str(corrected.cards), "--media", str(corrected.media)])
+    assert result.exit_code == 0, result.output
+    out = build(corrected, monkeypatch, NOW - 50)
+    assert "0 new, 0 updated, 4 unchanged" in out and "earlier correction" not in out
+    assert "*2.0.0 correction withdrawn: not a correction*" in changelog(corrected)
+    assert "withdrawn" in told
+
+
 def test_an_amended_correction_keeps_the_tag_and_tells_the_new_reason(
         corrected, monkeypatch, collection):
     corrected.edit("treaty.yaml", "  - id: signatories\n",

@@ -32,6 +32,7 @@ from deckbuilder.ledger.records import (
     NoteTypeEntry,
     Plan,
     Rename,
+    Revision,
     Shipment,
     correction_tag,
     version_key,
@@ -39,7 +40,8 @@ from deckbuilder.ledger.records import (
 from deckbuilder.ledger.shipped import Shipped, ShippedNote, merged, read_shipped
 
 __all__ = ["CORRECTED", "EARLIEST", "VERSION_RE", "CardEntry", "Change", "DeckFacts", "Ledger",
-           "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment", "Shipped", "ShippedNote",
+           "NoteTypeEntry", "Plan", "Release", "Rename", "Revision", "Shipment", "Shipped",
+           "ShippedNote",
            "build_time", "changelog_markdown", "check_time", "correction_tag", "description_html",
            "git_dates", "latest_time", "ledger_lines", "make_plan", "merged", "read_ledger",
            "read_shipped", "releases", "version_key"]
