@@ -29,6 +29,7 @@ from deckbuilder.ledger import (
     Ledger,
     NoteTypeEntry,
     Rename,
+    Revision,
     check_time,
     correction_tag,
     latest_time,
@@ -175,6 +176,7 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
     renamed = {guid_for(deck.id, note.was): note for note in made.notes if note.was}
     unknown = 0
     changed = 0
+    withdrawn: list[Note] = []  # the released note lacks a correction tag its card withdraws
     for _id, guid, mid, mod, fields, tags in rows:
         note = by_guid.get(guid)
         if note is None and guid in renamed:
@@ -196,6 +198,9 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                 ledger.changes[version, note.card_id] = Change(version, note.card_id, RETIRED)
             note = retired_note(note, version)
         corrected = _corrections(ledger, note, tags.split(), mod)
+        if any(r.reason is None and correction_tag(r.version) not in tags.split()
+               for r in note.revisions):
+            withdrawn.append(note)
         changed += digest != (replace(note, tags=note.tags + corrected) if corrected
                               else note).digest()
         kind = "cloze" if note.note_type.is_cloze else "basic"
@@ -212,6 +217,8 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
         # The package you released: its version cannot take more changes (build --release).
         ledger.released.setdefault(released, max((e.mod for e in ledger.cards.values()),
                                                  default=ledger.created))
+        for note in withdrawn:
+            _withdrawals(ledger, note, released)
     models = json.loads(models_json)
     for note_type in made.note_types:
         model = models.get(str(note_type.id))
@@ -241,6 +248,18 @@ def _corrections(ledger: Ledger, note: Note, tags: list[str], mod: int) -> tuple
                                                        note.correction or "")
         ledger.releases.setdefault(version, mod)
     return tuple(correction_tag(v) for v in versions)
+
+
+def _withdrawals(ledger: Ledger, note: Note, released: str) -> None:
+    """Record the withdrawals the released package shows (the card withdraws a correction and the
+    note lacks its tag) as that release's, so the next build keeps them and tells them no more.
+    An amendment leaves no trace in a package: the next build records it again."""
+    for revision in note.revisions:
+        if revision.reason is None and version_key(revision.version) < version_key(released):
+            key = (revision.version, note.card_id)
+            ledger.changes.setdefault(key, Change(*key, CORRECTED, note.correction or ""))
+            ledger.releases.setdefault(revision.version, ledger.created)
+            ledger.revisions[key] = Revision(released, note.card_id, revision.version)
 
 
 def _released_version(description: str) -> str | None:

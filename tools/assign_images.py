@@ -34,9 +34,16 @@ NO_MAP = {
     # Set in Moscow, but asking who, when or what: the place is no part of the answer.
     "stalin-first-position", "stalin-agrees-new-treaty", "negotiators", "mao-moscow-length",
     "acheson-soviet-pressure", "loan-prehistory", "liu-shaoqi-role", "mao-trips-dates",
-    "misconception-liu-negotiated", "misconception-mao-came-to-sign",
-    "misconception-mao-arrival-12-december", "misconception-mao-until-march",
+    "misconception-liu-negotiated", "misconception-mao-arrival-12-december",
+    "misconception-mao-until-march",  # retired: its notice names Moscow
+    "negotiations-where-when", "projects-largest-batch", "khrushchev-1959-route",
+    # Beijing, Korea or Manchuria named only as the setting of a question about who or what.
+    "kosygin-1965-destination", "kosygin-zhou-1969-airport", "yalta-concurrence",
+    "un-boycott-veto",
 }
+# Cards that ask about a place without naming it (the name would give away another card's
+# answer), with the map that shows it.
+MAP_FOR = {"zhenbao-location": "zhenbao-island", "zhenbao-how-it-began": "zhenbao-island"}
 
 
 def _tool(name: str):
@@ -61,6 +68,8 @@ def wanted_image(card: dict, event_cards: set[str]) -> str | None:
         return current
     if card["id"] in NO_MAP:
         return None
+    if card["id"] in MAP_FOR:
+        return maps.image_name(MAP_FOR[card["id"]])
     text = "\n".join(str(card[f]) for f in ("front", "back", "cloze", "extra") if f in card)
     found = [(at, index, place) for index, place in enumerate(maps.PLACES)
              if (at := maps.names_place(text, place)) is not None]

@@ -60,9 +60,11 @@ LINKS = (
 PLACES: tuple[Place, ...] = (
     Place("moscow", "Moscow", "Moscow", ("Moscow",), "point", (37.62, 55.75),
           panels=("overview",), overview_label_at=(0, -9, "middle")),
+    # Beijing sits just inside the overview's frame of the enlarged view: it is labelled on the
+    # overview only where there is no enlarged view (the Moscow and Xinjiang maps).
     Place("beijing", "Beijing", "Beijing", ("Beijing", "Peking"), "point", (116.40, 39.90),
           panels=("overview", "inset"), label_at=(7, 4, "start"),
-          overview_label_at=(-6, 12, "end")),
+          overview_label_at=(7, 4, "start")),
     Place("manchuria", "Manchuria", "MANCHURIA", ("Manchuria", "Manchurian"), "region",
           (122.3, 45.6), panels=("overview", "inset")),
     Place("changchun-railway", "The Chinese Changchun Railway", "Changchun Railway",
@@ -82,13 +84,16 @@ PLACES: tuple[Place, ...] = (
           overview_label_at=(-12, 0, "middle")),
     Place("korea", "Korea", "KOREA", ("Korea", "Korean War"), "region", (127.3, 39.9),
           panels=("overview", "inset")),
-    Place("zhenbao-island", "Zhenbao Island (Damansky), on the Ussuri",
+    Place("zhenbao-island", "Zhenbao (Damansky) Island",
           "Zhenbao Island", ("Zhenbao", "Damansky"), "point", (133.85, 46.49),
           label_at=(-7, 4, "end")),
     Place("vladivostok", "Vladivostok", "Vladivostok", ("Vladivostok",), "point",
           (131.89, 43.12), label_at=(-6, 13, "end")),
 )
 BY_KEY = {place.key: place for place in PLACES}
+# Cities shown for orientation in the enlarged view, not places of their own: (label, lon,
+# lat, label dx, dy, anchor). Khabarovsk: Zhenbao Island lies south of it (a card asks).
+CITIES = (("Khabarovsk", 135.07, 48.48, -7, 4, "end"),)
 
 # Country labels for orientation, (label, lon, lat, panel). Mongolia and Korea are places.
 COUNTRIES = (
@@ -347,7 +352,7 @@ def _panel(panel: Panel, project: Projection, geometry: dict, marked: Place) -> 
             out.append(f'<path d="{_path([line], project, closed=False)}" fill="none" '
                        f'stroke="{colour}" stroke-width="{width}" stroke-linejoin="round" '
                        'stroke-linecap="round"/>')
-    else:
+    elif "inset" in marked.panels:
         # where the enlarged view below sits
         inset = next(p for p in PANELS if p.name == "inset")
         west, south, east, north = inset.bounds
@@ -366,10 +371,23 @@ def _panel(panel: Panel, project: Projection, geometry: dict, marked: Place) -> 
             lx, ly = project(lon, lat)
             out.append(_text(lx, ly, label, font_size="12.5", fill=QUIET, letter_spacing="1.5",
                              text_anchor="middle"))
+    if panel.name == "inset":
+        for label, lon, lat, dx, dy, anchor in CITIES:
+            px, py = project(lon, lat)
+            out.append(f'<circle cx="{_num(px)}" cy="{_num(py)}" r="3" fill="{INK}" '
+                       'stroke="#ffffff" stroke-width="1"/>')
+            out.append(_halo(px + dx, py + dy, label, font_size="12.5", fill=INK,
+                             text_anchor=anchor))
     for place in PLACES:
         if panel.name not in place.panels or place.lonlat is None:
             continue
+        px, py = project(*place.lonlat)
+        if not (x <= px <= x + w and y <= py <= y + h):
+            continue  # outside this panel (Mongolia, seen from the enlarged view): no label
         at = place.label_at if panel.name == "inset" else place.overview_label_at
+        if panel.name == "overview" and place.kind == "point" and "inset" in place.panels \
+                and "inset" in marked.panels:
+            at = None  # labelled in the enlarged view below
         is_marked = place is marked
         px, py = project(*place.lonlat)
         weight = "bold" if is_marked else "normal"
@@ -383,8 +401,8 @@ def _panel(panel: Panel, project: Projection, geometry: dict, marked: Place) -> 
                            'stroke="#ffffff" stroke-width="1"/>')
             if at is None:
                 continue
-            dx, dy, anchor = at
-            out.append(_halo(px + dx, py + dy, place.label, font_size="13.5" if is_marked
+            shift_x, shift_y, anchor = at
+            out.append(_halo(px + shift_x, py + shift_y, place.label, font_size="13.5" if is_marked
                              else "12.5", font_weight=weight, fill=colour, text_anchor=anchor))
         elif place.kind == "region":
             if at is None:
@@ -405,7 +423,9 @@ def render_svg(key: str, geometry: dict) -> str:
     body: list[str] = []
     top = PANELS[0].top
     bottom = top
-    for panel in PANELS:
+    # A place drawn only on the overview (Moscow, Xinjiang) gets no enlarged view of Manchuria.
+    panels = PANELS if "inset" in marked.panels else PANELS[:1]
+    for panel in panels:
         panel = Panel(panel.name, panel.lon0, panel.parallels, panel.bounds, bottom + (
             GAP if panel is not PANELS[0] else 0), panel.width)
         project = Projection(panel)

@@ -125,6 +125,8 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
               f"{correction_tag(version)}), {len(plan.renamed)} renamed.")
     elif plan.renamed:
         _echo(f"{len(plan.renamed)} renamed.")
+    if plan.revised:
+        _echo(f"{len(plan.revised)} earlier correction(s) newly withdrawn or amended.")
     if verbose:
         for label, ids in (("new", plan.added), ("updated", plan.updated),
                            ("retired", plan.retired), ("corrected", plan.corrected)):

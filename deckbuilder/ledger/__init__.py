@@ -35,6 +35,7 @@ from deckbuilder.ledger.records import (
     NoteTypeEntry,
     Plan,
     Rename,
+    Revision,
     Shipment,
     correction_tag,
     version_key,
@@ -51,8 +52,8 @@ from deckbuilder.ledger.shipped import (
 )
 
 __all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "RETIRED", "VERSION_RE", "CardEntry", "Change",
-           "DeckFacts", "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Shipment",
-           "Shipped", "ShippedFile", "ShippedNote", "build_time", "changelog_markdown",
+           "DeckFacts", "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Revision",
+           "Shipment", "Shipped", "ShippedFile", "ShippedNote", "build_time", "changelog_markdown",
            "check_time", "correction_tag", "description_html", "git_dates", "latest_time",
            "ledger_lines", "make_plan", "merge_ledgers", "merged", "read_ledger", "read_shipped",
            "read_shipped_file", "refuse_stale_ledger", "releases", "shipments", "version_key"]

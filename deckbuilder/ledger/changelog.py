@@ -10,10 +10,10 @@ from __future__ import annotations
 import html
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckbuilder.ledger.records import CORRECTED, Ledger, correction_tag, version_key
+from deckbuilder.ledger.records import CORRECTED, Ledger, Revision, correction_tag, version_key
 from deckbuilder.notes import Note
 
 # Main was never a release channel (issue 19): what a learner who built it should know.
@@ -46,6 +46,8 @@ class Release:
     reworded: list[str]
     retired: list[str]
     renamed: list[tuple[str, str]]  # (old id, new id)
+    # Earlier releases' corrections this one withdraws or amends: (card id, release, what now)
+    revised: list[tuple[str, str, str]] = field(default_factory=list)
 
     def counts(self) -> str:
         parts = [f"{len(self.new)} new", f"{len(self.corrected)} corrected",
@@ -53,22 +55,58 @@ class Release:
         text = f"{', '.join(parts[:-1])} and {parts[-1]} notes"
         if self.renamed:
             text += f"; {len(self.renamed)} renamed without losing reviews"
+        if self.revised:
+            count = len(self.revised)
+            text += (f"; {count} earlier correction{'s' if count != 1 else ''} withdrawn or "
+                     "amended")
         return text
 
 
+WITHDRAWN = "withdrawn: not a correction"
+
+
+def _revision_text(revision: Revision) -> str:
+    return WITHDRAWN if revision.withdrawn else f"amended: {revision.reason}"
+
+
 def releases(ledger: Ledger) -> list[Release]:
-    """Every release the ledger records, newest first."""
+    """Every release the ledger records, newest first, each correction as it now stands: one
+    withdrawn later is listed as reworded, one amended later with its amended reason."""
     found = {version: Release(version, [], [], [], [], []) for version in ledger.releases}
+    revised = _latest_revisions(ledger)
     for change in sorted(ledger.changes.values(), key=lambda c: c.card_id):
         release = found.setdefault(change.version, Release(change.version, [], [], [], [], []))
-        if change.kind == CORRECTED:
-            release.corrected.append((change.card_id, change.reason))
+        revision = revised.get((change.version, change.card_id))
+        if change.kind == CORRECTED and revision and revision.withdrawn:
+            release.reworded.append(change.card_id)
+        elif change.kind == CORRECTED:
+            reason = (f"{revision.reason} (amended in {revision.version})" if revision
+                      else change.reason)
+            release.corrected.append((change.card_id, reason))
         else:
             getattr(release, change.kind).append(change.card_id)
+    for revision in sorted(ledger.revisions.values(), key=lambda r: (r.card_id, r.corrected)):
+        release = found.setdefault(revision.version, Release(revision.version, [], [], [], [],
+                                                             []))
+        release.revised.append((revision.card_id, revision.corrected, _revision_text(revision)))
     for rename in sorted(ledger.renames.values(), key=lambda r: r.old):
         if rename.version in found:
             found[rename.version].renamed.append((rename.old, rename.new))
     return sorted(found.values(), key=lambda r: version_key(r.version), reverse=True)
+
+
+def _latest_revisions(ledger: Ledger) -> dict[tuple[str, str], Revision]:
+    """(corrected release, the card's id then) -> the latest revision of that correction."""
+    latest: dict[tuple[str, str], Revision] = {}
+    for revision in sorted(ledger.revisions.values(), key=lambda r: version_key(r.version)):
+        for card_id in _ids_back(ledger, revision.card_id):
+            latest[revision.corrected, card_id] = revision
+    return latest
+
+
+def _ids_back(ledger: Ledger, card_id: str) -> list[str]:
+    """The card's id and the ids it had before (a correction is recorded under the id then)."""
+    return [card_id, *ledger.former_ids(card_id)]
 
 
 def current_id(ledger: Ledger, card_id: str) -> str:
@@ -114,6 +152,16 @@ def description_html(ledger: Ledger, notes: list[Note], version: str) -> str:
                          f"Find them in the Browse window with <code>tag:{html.escape(tag)}</code> "
                          "and, if you like, reset them (Cards → Reset; Forget in older "
                          f"versions).</summary><ul>{items}</ul></details>")
+        if release.revised:
+            count = len(release.revised)
+            items = "".join(
+                f"<li>{html.escape(prompts.get(current_id(ledger, card_id), card_id))} "
+                f"<i>({html.escape(corrected)} correction {html.escape(text)})</i></li>"
+                for card_id, corrected, text in release.revised)
+            parts.append(f"<details><summary>Earlier corrections revised in "
+                         f"{html.escape(release.version)}: {count}. A withdrawn one corrected "
+                         "nothing you had learned wrong, and its tag is gone."
+                         f"</summary><ul>{items}</ul></details>")
     parts.append(ANKI_VERSIONS_HTML)
     return "".join(parts)
 
@@ -196,6 +244,12 @@ def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since:
                            ("New", release.new), ("Retired", release.retired)):
             if ids:
                 out += [f"### {title}", ""] + [item(card_id) for card_id in ids] + [""]
+        if release.revised:
+            out += ["### Earlier corrections withdrawn or amended", "",
+                    "A withdrawn correction corrected nothing a learner had wrong: its note no "
+                    "longer carries that release's correction tag.", ""]
+            out += [item(card_id, f"{corrected} correction {text}")
+                    for card_id, corrected, text in release.revised] + [""]
         if release.renamed:
             out += ["### Renamed (reviews kept)", ""]
             out += [f"- `{old}` → {item(new)[2:]}" for old, new in release.renamed] + [""]

@@ -1,5 +1,6 @@
 """A card's history across releases, as a build records it in the ledger: renames (`was:`),
-corrections and their tags, and what each release did to each card."""
+corrections and their tags, later releases' revisions of those corrections, and what each
+release did to each card."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from deckbuilder.ledger.records import (
     Ledger,
     Plan,
     Rename,
+    Revision,
     correction_tag,
     former_ids,
     version_key,
@@ -108,6 +110,7 @@ class History:
     renamed_from: dict[str, str]  # new id -> old id, this build's renames included
     corrections: dict[str, list[Change]]  # by the card's id at the time
     first_build: bool  # no ledger: nothing was released before, so nothing can be corrected
+    revisions: dict[str, list[Revision]]  # of corrections by earlier releases, by the id then
     retirements: dict[str, str] = field(default_factory=dict)  # card id then -> version
 
     def ids(self, card_id: str) -> list[str]:
@@ -133,12 +136,15 @@ def release_note(rec: Recording, history: History, note: Note, last: CardEntry |
     corrections, so an unchanged note stays unchanged.
     """
     new, version, problems = rec.new, rec.version, rec.problems
-    if not (version or history.renamed_from or history.corrections or note.correction):
+    if not (version or history.renamed_from or history.corrections or note.correction
+            or note.revisions):
         return note  # a deck without releases: nothing to add
     card_id = note.card_id
     ids = history.ids(card_id)
     earlier = sorted((c for i in ids for c in history.corrections.get(i, ())
                       if c.version != version), key=lambda c: version_key(c.version))
+    told_before = {c.reason for c in earlier}  # withdrawn ones too: `correction` stays told
+    earlier = _standing_corrections(rec, history, note, earlier)
     tags = tuple(correction_tag(c.version) for c in earlier)
     origin = ids[-1] if len(ids) > 1 else None
     before = replace(note, tags=note.tags + tags) if tags else note
@@ -149,7 +155,7 @@ def release_note(rec: Recording, history: History, note: Note, last: CardEntry |
         problems.add(*where, "'correction' is announced under a release: add 'version' to "
                      "deck.yaml (such as 1.1.0)")
         reason = None
-    if reason and (history.first_build or reason in {c.reason for c in earlier}):
+    if reason and (history.first_build or reason in told_before):
         # Told in an earlier release; or a deck built for the first time (a new copy of a
         # released deck), whose every note is new to its learners.
         reason = None
@@ -182,3 +188,38 @@ def release_note(rec: Recording, history: History, note: Note, last: CardEntry |
         return note
     return replace(note, tags=note.tags + tags, origin=origin)
 
+
+def _standing_corrections(rec: Recording, history: History, note: Note,
+                          earlier: list[Change]) -> list[Change]:
+    """The note's earlier corrections that still stand after every revision of them; records
+    this release's revisions in the new ledger and refuses one that revises nothing.
+    Withdrawn: the change corrected nothing a learner had wrong, so the note loses that
+    release's correction tag. Amended: a truer reason, which the changelog gives instead.
+    """
+    version, problems = rec.version, rec.problems
+    where = _where(note)
+    ids = history.ids(note.card_id)
+    past = sorted((r for i in ids for r in history.revisions.get(i, ())),
+                  key=lambda r: version_key(r.version))
+    told = {r.corrected: r.reason for r in past}  # the latest word on each correction
+    corrected = {c.version for c in earlier}
+    for wanted in note.revisions:
+        key = ("correction_withdrawn" if wanted.reason is None else "correction_amended")
+        if not version:
+            problems.add(*where, f"'{key}' is announced under a release: add 'version' to "
+                         "deck.yaml")
+        elif wanted.version == version:
+            problems.add(*where, f"'{key}: {wanted.version}' names this release; its own "
+                         "correction is changed with 'correction' (or removed)")
+        elif wanted.version not in corrected:
+            known = (f" (it was corrected in {', '.join(sorted(corrected, key=version_key))})"
+                     if corrected else " (no release has corrected it)")
+            problems.add(*where, f"'{key}: {wanted.version}': release {wanted.version} did not "
+                         f"correct this card{known}; name a release that did")
+        elif told.get(wanted.version, None) != (wanted.reason or ""):
+            revision = Revision(version, note.card_id, wanted.version, wanted.reason or "")
+            rec.new.revisions[wanted.version, note.card_id] = revision
+            told[wanted.version] = revision.reason
+            if rec.old.revisions.get((wanted.version, note.card_id)) != revision:
+                rec.plan.revised.append(note.card_id)  # not by an earlier build of this release
+    return [c for c in earlier if told.get(c.version) != ""]

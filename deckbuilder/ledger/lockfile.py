@@ -14,6 +14,7 @@ Format 3, one record per line, fields separated by tabs:
     released<TAB>version<TAB>time of its release build (build --release)
     change<TAB>version<TAB>card id<TAB>new|corrected|reworded|retired[<TAB>reason]
     rename<TAB>former id<TAB>new id<TAB>version (empty when the deck had none)
+    revision<TAB>version<TAB>card id<TAB>corrected version<TAB>withdrawn|amended[<TAB>reason]
     end<TAB>number of records above<TAB>sha256 of every byte above this line
 
 Lines starting with '#' are comments. In a field, a backslash, and any character that could end
@@ -21,8 +22,9 @@ or split a line or a field (tab, newline, CR, U+2028…) or a list (|), is writt
 every name the build accepts reads back as it was. The end record shows a ledger cut short, a
 merge conflict or a hand edit. A record kind or flag this version does not know is refused
 (a newer build-deck wrote it): a new kind of record needs a new format number. Format 1 (no
-version record, no escapes, no end record) and format 2 (no 'from' or 'released' records) are
-read as they were written, and rewritten as 3. Lines may end in CRLF (a Windows checkout).
+version record, no escapes, no end record) and format 2 (no 'from', 'released' or 'revision'
+records) are read as they were written, and rewritten as 3. Lines may end in CRLF (a Windows
+checkout).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from deckbuilder.ledger.records import (
     Ledger,
     NoteTypeEntry,
     Rename,
+    Revision,
     version_key,
 )
 from deckbuilder.paths import RECOVER
@@ -144,7 +147,7 @@ def _read_records(text: str, records: list[tuple[int, str]], file: str, problems
             _record(ledger, parts, number)
         except (IndexError, ValueError):
             known = ("deck", "package", "from", "notetype", "media", "card", "release",
-                     "released", "change", "rename")
+                     "released", "change", "rename", "revision")
             what = ("unreadable ledger line" if parts[0] in known else
                     f"unknown ledger record '{parts[0][:40]}' (written by a newer build-deck?)")
             problems.add(file, number, 1, message=f"{what}; {RECOVER}")
@@ -193,8 +196,16 @@ def _record(ledger: Ledger, parts: list[str], number: int) -> None:
     elif kind == "rename" and len(fields) == 3 and (not fields[2] or VERSION_RE.match(fields[2])):
         old = _unescape(fields[0])
         ledger.renames[old] = Rename(old, _unescape(fields[1]), fields[2])
+    elif (kind == "revision" and len(fields) in (4, 5) and VERSION_RE.match(fields[0])
+          and VERSION_RE.match(fields[2]) and (fields[3], len(fields)) in _REVISION_FORMS):
+        revision = Revision(fields[0], _unescape(fields[1]), fields[2],
+                            _unescape(fields[4]) if len(fields) == 5 else "")
+        ledger.revisions[revision.corrected, revision.card_id] = revision
     else:
         raise ValueError(kind)
+
+
+_REVISION_FORMS = {("withdrawn", 4), ("amended", 5)}
 
 
 def _read_format_1(records: list[tuple[int, str]], file: str, problems: Problems) -> Ledger:
@@ -280,6 +291,11 @@ def ledger_lines(ledger: Ledger) -> Iterator[str]:
         yield record("change", change.version, _escape(change.card_id), change.kind, *reason)
     for rename in sorted(ledger.renames.values(), key=lambda r: r.old):
         yield record("rename", _escape(rename.old), _escape(rename.new), rename.version)
+    for revision in sorted(ledger.revisions.values(), key=lambda r: (
+            version_key(r.version), r.card_id, version_key(r.corrected))):
+        told = ("withdrawn",) if revision.withdrawn else ("amended", _escape(revision.reason))
+        yield record("revision", revision.version, _escape(revision.card_id), revision.corrected,
+                     *told)
     yield f"end\t{count}\t{digest.hexdigest()}\n"
 
 

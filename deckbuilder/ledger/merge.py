@@ -2,8 +2,8 @@
 
 Two branches that each built the deck both rewrote cards.lock; merged line by line, its check
 (the last line) fails. Merged record by record instead: per note the highest stamp wins, with
-the content and flags it was stamped with (a stamp never goes down); release, change and rename
-records are united. The merged ledger records no package (no package was built with it), so
+the content and flags it was stamped with (a stamp never goes down); release, change, rename and
+revision records are united. The merged ledger records no package (no package was built with it), so
 the next build writes both anew, and the checksum is the writer's.
 """
 
@@ -48,6 +48,7 @@ def merge_ledgers(base: Ledger, ours: Ledger, theirs: Ledger, files: tuple[str, 
         for key, change in ledger.changes.items():
             merged.changes[key] = _stronger(merged.changes.get(key), change)
         merged.renames.update(ledger.renames)
+        merged.revisions.update(ledger.revisions)
     for old in merged.renames:  # renamed on one branch: its note lives on under the new id
         merged.cards.pop(old, None)
     return merged

@@ -94,7 +94,8 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int,
                      "(such as 1.0.0): add one, then build with --release again")
     new = Ledger(deck.id, deck.name, old.created or now, releases=dict(old.releases),
                  changes=dict(old.changes), renames=dict(old.renames),
-                 released=dict(old.released))
+                 released=dict(old.released),
+                 revisions={k: r for k, r in old.revisions.items() if r.version != version})
     if version and version not in new.releases:
         new.releases[version] = now
     result = Plan(new, previous_package=old.package)
@@ -124,7 +125,7 @@ def make_plan(shipment: Shipment, old: Ledger, ledger_path: Path, now: int,
     rec = Recording(old, new, version, file, problems, result)
     previous = record_renames(rec, notes)
     history = History(new.renamed_from(), old.corrections_by_card(), not old.cards,
-                      old.retirements())
+                      new.revisions_by_card(), old.retirements())
     for note in notes:
         card_id = note.card_id
         last = old.cards.get(previous.get(card_id, card_id))

@@ -79,6 +79,21 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """A release's word on an earlier release's correction of a card: withdrawn (reason "": it
+    corrected nothing) or amended (a truer reason)."""
+
+    version: str  # the release that revises
+    card_id: str  # the card's id in that release
+    corrected: str  # the release whose correction is revised
+    reason: str = ""  # the amended reason; "" when withdrawn
+
+    @property
+    def withdrawn(self) -> bool:
+        return not self.reason
+
+
+@dataclass(frozen=True)
 class Rename:
     old: str
     new: str
@@ -102,6 +117,7 @@ class Ledger:
     built_from: str = ""  # the check of the ledger the last build that changed anything read
     # This ledger's own check, as read (its last line); "" when not read from a file.
     digest: str = field(default="", compare=False)
+    revisions: dict[tuple[str, str], Revision] = field(default_factory=dict)  # (corrected, id)
 
     def former_ids(self, card_id: str) -> list[str]:
         """The ids a card had before, latest first (renames form a chain)."""
@@ -121,6 +137,13 @@ class Ledger:
         for change in sorted(self.changes.values(), key=lambda c: version_key(c.version)):
             if change.kind == RETIRED:
                 found.setdefault(change.card_id, change.version)
+        return found
+
+    def revisions_by_card(self) -> dict[str, list[Revision]]:
+        """The revisions of past corrections recorded for each card id (the id it had then)."""
+        found: dict[str, list[Revision]] = {}
+        for revision in self.revisions.values():
+            found.setdefault(revision.card_id, []).append(revision)
         return found
 
     def corrections_by_card(self) -> dict[str, list[Change]]:
@@ -157,6 +180,7 @@ class Plan:
     retired: list[str] = field(default_factory=list)
     corrected: list[str] = field(default_factory=list)  # newly corrected in this build
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new) in this build
+    revised: list[str] = field(default_factory=list)  # past corrections withdrawn or amended
     new_note_types: list[NoteType] = field(default_factory=list)
     replaced_note_types: list[str] = field(default_factory=list)
     previous_package: str = ""  # the sha256 of the package the old ledger was written with

@@ -9,7 +9,14 @@ from dataclasses import dataclass, replace
 from deckbuilder.errors import Problems
 from deckbuilder.notes.notetypes import NOTE_TYPES, NoteType
 from deckbuilder.render import attribute, markdown, plain_text
-from deckbuilder.source import Card, Deck, MediaFile, cloze_numbers, cloze_problem
+from deckbuilder.source import (
+    Card,
+    CorrectionRevision,
+    Deck,
+    MediaFile,
+    cloze_numbers,
+    cloze_problem,
+)
 
 RETIRED_TAG = "build-deck::retired"
 
@@ -30,6 +37,7 @@ class Note:
     file: str = ""  # where the card is written, for messages (the cards are let go early)
     line: int = 0
     col: int = 0
+    revisions: tuple[CorrectionRevision, ...] = ()  # the author's word on past corrections
 
     @property
     def guid(self) -> str:
@@ -96,6 +104,17 @@ def _media_html(card: Card, media: dict[str, MediaFile]) -> tuple[str, str]:
     return image, audio
 
 
+def _reverse_html(reverse: bool | tuple[str, str], images: dict[str, str]) -> str:
+    """The Reverse field: "y" for `reverse: true` (the back is asked), or the second card's own
+    question and answer, which the "Back to front" template shows (card.css hides the answer
+    part on the question side)."""
+    if not isinstance(reverse, tuple):
+        return "y" if reverse else ""
+    question, answer = (markdown(text, images) for text in reverse)
+    return (f'<div class="reverse-question">{question}</div>'
+            f'<div class="reverse-answer">{answer}</div>')
+
+
 def build_notes(deck: Deck, media: dict[str, MediaFile],
                 note_types: tuple[NoteType, ...] = NOTE_TYPES) -> list[Note]:
     """One note per card, in the order the cards were written.
@@ -136,12 +155,14 @@ def build_notes(deck: Deck, media: dict[str, MediaFile],
             front = markdown(card.front, images)
             fields = fact.field_values({
                 "front": front, "back": markdown(card.back, images), "image": image, "audio": audio,
-                "notes": notes_html, "source": source, "reverse": "y" if card.reverse else ""})
+                "notes": notes_html, "source": source,
+                "reverse": _reverse_html(card.reverse, images)})
             note_type, card_ords = fact, (0, 1) if card.reverse else (0,)
             sort_field = plain_text(front)
         tags = card.tags + ((RETIRED_TAG,) if card.retired else ())
         notes.append(Note(card.id, deck.id, note_type, fields, tags,
                           sort_field, card_ords, card.retired, card.correction, card.was,
-                          file=card.file, line=card.line, col=card.col))
+                          file=card.file, line=card.line, col=card.col,
+                          revisions=card.revisions))
     problems.raise_if_any()
     return notes

@@ -66,10 +66,14 @@ FACT = NoteType(
          '<div class="prompt">{{Front}}</div>',
          '<div class="prompt">{{Front}}</div>\n<hr id="answer">\n'
          '<div class="answer">{{Back}}</div>' + _ANSWER_FOOT),
+        # Reverse holds "y" (ask the back, answer the front) or the card's own question and
+        # answer (notes.py); card.css shows the one form or the other, with no script.
         ("Back to front",
-         '{{#Reverse}}<div class="prompt">{{Back}}</div>{{/Reverse}}',
-         '<div class="prompt">{{Back}}</div>\n<hr id="answer">\n'
-         '<div class="answer">{{Front}}</div>' + _ANSWER_FOOT),
+         '{{#Reverse}}<div class="reverse">{{Reverse}}'
+         '<div class="prompt reverse-back">{{Back}}</div></div>{{/Reverse}}',
+         '<div class="reverse reverse-shown">{{Reverse}}'
+         '<div class="prompt reverse-back">{{Back}}</div>\n<hr id="answer">\n'
+         '<div class="answer reverse-back">{{Front}}</div></div>' + _ANSWER_FOOT),
     ),
     css=CSS,
     content=("front", "back", "image", "audio", "notes", "source", "reverse"),

@@ -14,7 +14,7 @@ from deckbuilder.source import yamlfile
 from deckbuilder.source.cloze import cloze_problem
 from deckbuilder.source.deckfile import DeckSettings, read_deck_file, read_yaml
 from deckbuilder.source.media import AUDIO_TYPES, IMAGE_TYPES, check_media
-from deckbuilder.source.model import Card, Deck, Source
+from deckbuilder.source.model import Card, CorrectionRevision, Deck, Source
 from deckbuilder.source.schema import CARD_KEYS, FILE_KEYS, check_keys, type_name
 
 # The keys of a card that hold Markdown, where an image may be written as ![alt](file.png).
@@ -119,6 +119,11 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
     if raw.get("was") is not None and raw.get("was") == card_id:
         problems.add(file, *raw.mark("was"), label, "'was' names the card's own id; it is for "
                      "the id the card had before a rename")
+    revisions = _revisions(raw)
+    if len({r.version for r in revisions}) < len(revisions):
+        problems.add(file, *raw.mark("correction_amended"), label, f"release "
+                     f"{revisions[0].version}'s correction is both withdrawn and amended; keep "
+                     "'correction_withdrawn' if it corrected nothing, else 'correction_amended'")
     if len(problems.found) > before or label is None:  # no id is a problem found above
         return None
     shared = context.shared
@@ -126,11 +131,29 @@ def _read_card(raw: object, file: str, file_tags: tuple[str, ...], problems: Pro
     return Card(
         id=label, file=file, line=raw.line, col=raw.col, front=raw.get("front"),
         back=raw.get("back"),
-        reverse=raw.get("reverse", False), cloze=raw.get("cloze"), extra=raw.get("extra"),
+        reverse=_reverse(raw.get("reverse", False)), cloze=raw.get("cloze"), extra=raw.get("extra"),
         notes=raw.get("notes"), tags=tags, sources=_shared(tuple(raw.get("sources", ())), shared),
         image=raw.get("image"), audio=raw.get("audio"), retired=raw.get("retired", False),
-        correction=raw.get("correction"), was=raw.get("was"),
+        correction=raw.get("correction"), was=raw.get("was"), revisions=revisions,
     )
+
+
+def _reverse(value: object) -> bool | tuple[str, str]:
+    """`reverse: true`, or `reverse: {question: ..., answer: ...}` as (question, answer)."""
+    if isinstance(value, dict):
+        return (str(value["question"]), str(value["answer"]))
+    return bool(value)
+
+
+def _revisions(raw: yamlfile.Mapping) -> tuple[CorrectionRevision, ...]:
+    """`correction_withdrawn: 2.0.0` and `correction_amended: {version: 2.0.0, reason: ...}`."""
+    found = []
+    withdrawn, amended = raw.get("correction_withdrawn"), raw.get("correction_amended")
+    if isinstance(withdrawn, str):
+        found.append(CorrectionRevision(withdrawn))
+    if isinstance(amended, dict) and {"version", "reason"} <= set(amended):
+        found.append(CorrectionRevision(str(amended["version"]), str(amended["reason"])))
+    return tuple(found)
 
 
 def _shared(keys: tuple[str, ...], shared: dict) -> tuple[str, ...]:

@@ -22,6 +22,15 @@ class NoteTypeSetting:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectionRevision:
+    """A later release's word on a past release's correction of this card: withdrawn (it
+    corrected nothing a learner had wrong) or amended (a truer reason)."""
+
+    version: str  # the release whose correction this revises
+    reason: str | None = None  # the amended reason; None when the correction is withdrawn
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """One card as the author wrote it, with where it was written."""
 
@@ -31,7 +40,7 @@ class Card:
     col: int = 0
     front: str | None = None
     back: str | None = None
-    reverse: bool = False
+    reverse: bool | tuple[str, str] = False  # or the second card's (question, answer)
     cloze: str | None = None
     extra: str | None = None
     notes: str | None = None
@@ -42,6 +51,7 @@ class Card:
     retired: bool = False
     correction: str | None = None  # why this release's change corrects a fact
     was: str | None = None  # the card's former id
+    revisions: tuple[CorrectionRevision, ...] = ()  # of past corrections, by the release revised
 
     @property
     def is_cloze(self) -> bool:

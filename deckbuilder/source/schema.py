@@ -78,6 +78,9 @@ def _resolve(schema: Schema, root: Schema) -> Schema:
         schema = {**root["$defs"][ref.rsplit("/", 1)[1]], **extra}
     if "items" in schema:
         schema = {**schema, "items": _resolve(schema["items"], root)}
+    if "properties" in schema:
+        schema = {**schema, "properties": {k: _resolve(v, root)
+                                           for k, v in schema["properties"].items()}}
     return schema
 
 
@@ -129,7 +132,8 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
     """Return what is wrong with one value against its (resolved) schema, or None."""
     kind = schema.get("type")
     if isinstance(kind, list):  # ["string", "number"]: editors see `back: 1950` as a number,
-        kind = kind[0]          # while the build reads every plain value as text
+        # while the build reads every plain value as text; ["boolean", "object"]: either form
+        kind = ("object" if "object" in kind and isinstance(value, dict) else kind[0])
     if kind == "string":
         if not isinstance(value, str):
             hint = " (put it in quotes)" if isinstance(value, bool) else ""
@@ -144,7 +148,9 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
             return f"{what} {value!r} is not valid: {schema.get('description', 'see the schema')}"
     elif kind == "boolean":
         if not isinstance(value, bool):
-            return f"{what} must be true or false, not {value!r}"
+            alternative = (" (or a mapping with " + " and ".join(
+                f"'{k}'" for k in schema["required"]) + ")") if "object" in schema["type"] else ""
+            return f"{what} must be true or false, not {value!r}{alternative}"
     elif kind == "integer":
         if not (isinstance(value, str) and _ASCII_NUMBER.fullmatch(value)):
             # str.isdigit() and int() also take '١٢' or '²': only ASCII digits are a number here.
@@ -167,8 +173,30 @@ def check_value(value: object, schema: Schema, what: str) -> str | None:
             twice = next((item for i, item in enumerate(value) if item in value[:i]), None)
             if twice is not None:  # a source listed twice would be shown twice on the card
                 return f"{what} lists {twice!r} twice: list each once"
-    elif kind == "object" and not isinstance(value, dict):
-        return f"{what} must be a mapping, not {type_name(value)}"
+    elif kind == "object":
+        if not isinstance(value, dict):
+            return f"{what} must be a mapping, not {type_name(value)}"
+        # A key's own mapping (`reverse`, `correction_amended`) has its type as a list; a
+        # card's keys and deck.yaml's are checked by check_keys (cards.py, deckfile.py).
+        if isinstance(schema.get("type"), list):
+            return _check_mapping(value, schema, what)
+    return None
+
+
+def _check_mapping(value: dict, schema: Schema, what: str) -> str | None:
+    """A mapping value (such as `reverse: {question: ..., answer: ...}`) against its schema."""
+    known = schema.get("properties", {})
+    for key, item in value.items():
+        if key not in known:
+            if schema.get("additionalProperties", True) is False:
+                return f"{what} has an unknown key '{key}'{did_you_mean(str(key), list(known))}"
+            continue
+        wrong = check_value(item, known[key], f"{what} '{key}'")
+        if wrong:
+            return wrong
+    missing = [key for key in schema.get("required", ()) if key not in value]
+    if missing:
+        return f"{what} has no " + " and no ".join(f"'{key}'" for key in missing)
     return None
 
 

@@ -145,6 +145,71 @@ SOURCES = {
     "zh-mfa-treaty-history": "http://taiwan.cn/zt/szzt/jg60zn/60nsy/hpwj/200907/t20090718_954143.htm",
     "worldjpn-soviet-vietnam-treaty-1978": "https://worldjpn.net/documents/texts/docs/19781103.T1E.html",
     "us-cable-1978-moscow": "https://wikileaks.org/plusd/cables/1978MOSCOW26985_d.html",
+    # Section E (treaty-facts.md E.0), third edition.
+    "peoples-daily-1959-09-29":
+        "https://rmrb.online/read-htm-tid-230627-page-e.html",
+    "sovetskaya-sibir-1959":
+        "http://poisk.ngonb.ru/flip236/periodika/sovsib/1959/231/",
+    "changchun-railway-agreement-1945":
+        "https://base.garant.ru/2569383/1cafb24d049dcd1e7707a22d98e9858f",
+    "gse-changchun-railway":
+        "https://encyclopedia2.thefreedictionary.com/Chinese+Changchun+Railway",
+    "wikipedia-chinese-eastern-railway":
+        "https://en.wikipedia.org/wiki/Chinese_Eastern_Railway",
+    "yalta-agreement-text":
+        "https://arab.southfront.press/the-united-states-ad-hoc-withdrew-from-1945-yalta-conference-agreement",
+    "frus-1945-yalta-china":
+        "https://history.state.gov/historicaldocuments/frus1945v07/d665",
+    "frus-1945-potsdam-1222":
+        "https://history.state.gov/historicaldocuments/frus1945Berlinv02/d1222",
+    "encyclopedia-156-projects":
+        "https://04bk.com/view/99463.html",
+    "nanjinger-15-may":
+        "https://thenanjinger.com/?p=40318",
+    "shen-zhihua-2002":
+        "http://rocidea.com/One?id=9501",
+    "zhwiki-defence-accord":
+        "https://zhwiki.oracleblog.org/zh/%E4%B8%AD%E8%8B%8F%E5%9B%BD%E9%98%B2%E6%96%B0%E6%8A%80%E6%9C%AF%E5%8D%8F%E5%AE%9A",
+    "china-quarterly-1969":
+        "https://homsy-staging.cambridgecore.org/core/journals/china-quarterly/article/abs/paper-tigers-and-nuclear-teeth/FD1F9B4D9ACA19599DA89D3AB96B7B3D",
+    "shen-xia-2012":
+        "https://www.thefreelibrary.com/Between+aid+and+restriction%3A+the+Soviet+Union%27s+changing+policies+on...-a0348787567",
+    "experts-withdrawal-1960":
+        "http://www.law-lib.com/fzdt/newshtml/100/20111230154236.htm",
+    "cwihp-experts-1960":
+        "https://books.google.com.tw/books?id=j1SFAAAAIAAJ&pg=RA2-PA248",
+    "zhou-report-1964":
+        "http://bbs.creaders.net/history/bbsviewer.php?trd_id=467764",
+    "peking-review-1969":
+        "https://1411printing.wordpress.com/2017/08/11/china-is-now-a-country-without-debts-this-great-achievement-illustrates-that-chinas-socialist-economy-is-daily-growing-in-strength-and-its-financial-position-is-ever-more-consolidated-tsai-che/",
+    "soviet-loans-summary":
+        "http://txlx.com.cn/jiaoyu/a81389075bc0c59446d0df2015ffbedc.html",
+    "history-com-unsc-boycott":
+        "https://dev.history.com/this-day-in-history/soviets-boycott-united-nations-security-council",
+    "frus-1951-malik":
+        "https://history.state.gov/historicaldocuments/frus1951v02/d185",
+    "wikipedia-unsc-82":
+        "https://en.wikipedia.org/wiki/United_Nations_Security_Council_Resolution_82",
+    "frus-1953-armistice":
+        "https://history.state.gov/historicaldocuments/frus1952-54v15p2/d723",
+    "wikipedia-secret-speech":
+        "https://en.wikipedia.org/wiki/On_the_Cult_of_Personality_and_Its_Consequences",
+    "wikipedia-20th-congress":
+        "https://en.wikipedia.org/wiki/20th_Congress_of_the_Communist_Party_of_the_Soviet_Union",
+    "wikipedia-bucharest-1960":
+        "https://en.wikipedia.org/wiki/Bucharest_Conference_of_Representatives_of_Communist_and_Workers_Parties",
+    "nine-commentaries-dates":
+        "http://www.talentonion.com/showbook/121940/1738939.html",
+    "nyt-1964-khrushchev-ousted":
+        "http://www.latinamericanstudies.org/cold-war/khrushchev-ousted.htm",
+    "infoplease-brezhnev-era":
+        "https://www.infoplease.com/encyclopedia/places/baltic-cis/countries/union-of-soviet-socialist-republics/the-brezhnev-era",
+    "wilson-kosygin-mao-1965":
+        "https://digitalarchive.wilsoncenter.org/document/minutes-conversation-between-kosygin-and-mao-zedong",
+    "wilson-zhou-kosygin-1965":
+        "https://digitalarchive.wilsoncenter.org/document/record-first-contact-between-premier-zhou-and-vice-premier-chen-yi-and-kosygin",
+    "time-1965-02-12":
+        "http://487790.bceovw70.asia/txt/time/Time1965/1965-02-12/840527.html",
 }
 
 # Errors seen in passing (fact sheet D.9). Only the notes of a misconception card may
@@ -193,34 +258,33 @@ NOT_TAUGHT = [
 # Each misconception card: what its answer must state, the error its notes must name,
 # and the card (outside the misconception tag) that teaches the correct fact on its own.
 MISCONCEPTIONS = {
-    "misconception-expiry-1979": (["April 1980"], r"16 February 1979", "date-lapse"),
-    "misconception-signed-by-stalin-mao": (["Zhou Enlai", "Andrey Vyshinsky"],
-                                           r"signed by Stalin and Mao", "signatories"),
-    "misconception-recognition-by-terms": (["2 October 1949"], r"treaty's terms",
-                                           "recognition-before-treaty"),
+    "misconception-expiry-1979": (["11 April 1980"], r"16 February 1979", "date-lapse"),
     "misconception-liu-negotiated": (["Mao Zedong", "Zhou Enlai"], r"extended negotiations",
                                      "negotiators"),
-    "misconception-mao-came-to-sign": (["Keep it in force"], r"details were already settled",
-                                       "stalin-first-position"),
-    "misconception-same-name": (["Treaty of Friendship and Alliance"], r"of the same name",
-                                "name-1945-difference"),
     "misconception-vietnam-war": (["April 1980"], r"expiry in 1979",
-                                  "in-force-during-vietnam-war"),
+                                  "date-sino-vietnamese-war"),
     "misconception-three-conditions-date": (["December 1979"], r"expired in 1979",
                                             "three-obstacles-date"),
     "misconception-pinyin-tone": (["yuē"], r"Tiáoyuè", "name-pinyin"),
-    "misconception-mao-arrival-12-december": (["16 December 1949"], r"12 December 1949",
+    "misconception-mao-arrival-12-december": (["telegram"], r"12 December 1949",
                                               "date-mao-arrives"),
-    "misconception-ratified-august-1945": (["11 April 1950"], r"ratified in August 1945",
-                                           "date-in-force"),
-    # D.9, errors seen in passing
-    "misconception-signed-1951": (["1950"], r"1951", "signing-date"),
-    "misconception-mao-until-march": (["February"], r"until the following March",
-                                      "date-mao-leaves-moscow"),
-    "misconception-article-1-names": (["Japan"], r"named the United\s+States and Japan",
-                                      "article-1-japan"),
-    "misconception-2001-signer": (["Jiang Zemin"], r"Xi Jinping", "treaty-2001-signers"),
 }
+# Third edition: misconception cards that asked what a positive card asks were retired, and
+# their warnings folded into that card's notes: (card, the error its notes must name).
+FOLDED_WARNINGS = [
+    ("stalin-mao-at-signing", r"signed by Stalin and Mao"),
+    ("date-soviet-recognition", r"treaty's terms"),
+    ("stalin-first-position", r"details were already\s+settled"),
+    ("name-1945-difference", r"of the same name"),
+    ("date-in-force", r"ratified in August 1945"),
+    ("date-lapse", r"16 February 1979"),
+    ("date-mao-arrives", r"12 December 1949"),
+    ("signing-date", r"14 February 1951"),
+    ("date-mao-leaves-moscow", r"until the following March"),
+    ("article-1-japan", r"named the United\s+States and Japan"),
+    ("treaty-2001-signers", r"Xi Jinping"),
+]
+WARNING = re.compile(r"^Some [^.]*?; that is an error\b")
 
 # The terms of the 1950 credit beyond its amount, which FRUS 1950 does not give (fact 16).
 LOAN_TERMS = r"\b1%|rate of interest|interest rate|repaid|repayment|\$60 million|machinery"
@@ -237,8 +301,7 @@ CLAIM_SOURCES = [
                   "cwihp-mao-in-moscow"}),  # D.52
     (r"Zhenbao|Damansky", {"wilson-border-clash-1969", "frus-1969",
                            "wikipedia-border-conflict-1969"}),
-    (r"17 February(?! –| 1979)", {"mao-departure-speech-1950"}),  # D.50
-    (r"29 September(?! 1959)", {"khrushchev-speech-1954"}),  # D.53
+    (r"17 February(?! –| 1979| to 16 March 1979)", {"mao-departure-speech-1950"}),  # D.50
     (r"15 September 1952|formal request", {"wikisource-port-arthur-notes-1952"}),  # D.55
     (r"16 December 1949", {"mao-telegram-1949", "brothers-in-arms", "mao-departure-speech-1950",
                            "time-1950-02-27", "spectator-1950-02-17"}),  # facts 20, 50
@@ -264,8 +327,21 @@ BY_ID = {card["id"]: card for card in CARDS}
 TIMELINE = timeline_tool()
 
 
+def _reverse(card: dict) -> list[str]:
+    """A reverse card's own question and answer (`reverse: {question, answer}`)."""
+    reverse = card.get("reverse")
+    return [str(reverse["question"]), str(reverse["answer"])] if isinstance(reverse, dict) else []
+
+
 def _text(card: dict) -> str:
-    return "\n".join(str(card[field]) for field in TEXT_FIELDS if field in card)
+    return "\n".join([str(card[field]) for field in TEXT_FIELDS if field in card]
+                     + _reverse(card))
+
+
+def _unframed_notes(card: dict) -> str:
+    """The notes without their framed warnings: sentences 'Some … ; that is an error …'."""
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(str(card.get("notes", "")).split()))
+    return " ".join(s for s in sentences if not WARNING.match(s))
 
 
 def _label(card: dict) -> str:
@@ -324,8 +400,8 @@ def test_each_card_is_basic_or_cloze():
 
 
 def test_note_count_is_in_the_planned_range():
-    # 106 first-edition notes, some split or retired, and section D's coverage.
-    assert 140 <= len(CARDS) <= 170
+    # 106 first-edition notes, some split or retired, section D's coverage and section E's.
+    assert 180 <= len(CARDS) <= 210
 
 
 def test_no_raw_html_in_card_text():
@@ -411,13 +487,23 @@ def test_when_text_formats():
 
 def test_no_card_shows_an_error_outside_misconception_notes():
     for card in CARDS:
-        shown = ("front", "back", "cloze", "extra")
+        shown = {field: str(card.get(field, "")) for field in ("front", "back", "cloze", "extra")}
+        shown["reverse"] = "\n".join(_reverse(card))
         if MISCONCEPTION not in card["_tags"]:
-            shown += ("notes",)
-        for field in shown:
+            shown["notes"] = _unframed_notes(card)  # a warning framed as an error may stay
+        for field, text in shown.items():
             for pattern in FORBIDDEN:
-                assert not re.search(pattern, str(card.get(field, "")), re.IGNORECASE), (
+                assert not re.search(pattern, text, re.IGNORECASE), (
                     f"{_label(card)}: {field} shows an error: {pattern!r}")
+
+
+@pytest.mark.parametrize("card_id, error", FOLDED_WARNINGS)
+def test_folded_warnings_name_the_error_as_an_error(card_id, error):
+    card = BY_ID[card_id]
+    assert MISCONCEPTION not in card["_tags"] and not card.get("retired"), card_id
+    notes = " ".join(str(card.get("notes", "")).split())
+    assert re.search(error, notes), f"{card_id}: its notes should warn of {error!r}"
+    assert not re.search(error, _unframed_notes(card)), f"{card_id}: frame it as an error"
 
 
 def test_no_card_makes_a_withdrawn_claim():
@@ -437,12 +523,13 @@ def test_every_misconception_card_names_a_known_error_in_its_notes():
 
 def test_errors_seen_in_passing_are_only_warnings_in_notes():
     for card in CARDS:
-        shown = "\n".join(str(card[f]) for f in ("front", "back", "cloze", "extra") if f in card)
+        shown = "\n".join([str(card[f]) for f in ("front", "back", "cloze", "extra") if f in card]
+                          + _reverse(card))
         for pattern in D9_ERRORS:
             assert not re.search(pattern, shown, re.IGNORECASE), (
                 f"{_label(card)} shows an error outside its notes: {pattern!r}")
-    warned = [c["id"] for c in CARDS if MISCONCEPTION in c["_tags"]
-              and any(re.search(p, str(c.get("notes", "")), re.IGNORECASE) for p in D9_ERRORS)]
+    warned = [c["id"] for c in CARDS
+              if any(re.search(p, str(c.get("notes", "")), re.IGNORECASE) for p in D9_ERRORS)]
     assert len(warned) == 4, warned
 
 
@@ -502,21 +589,35 @@ def _deletions(cloze: str) -> list[str]:
 def test_no_answer_is_longer_than_twenty_words():
     for card in CARDS:
         answers = [card["back"]] if "back" in card else _deletions(card["cloze"])
+        answers += _reverse(card)[1:]
         for answer in answers:
             assert _words(answer) <= MAX_ANSWER_WORDS, f"{_label(card)}: {answer!r}"
 
 
 def test_no_yes_no_question():
     for card in CARDS:
-        for question in re.split(r"(?<=[.?!:])\s+", str(card.get("front", ""))):
+        prompts = " ".join([str(card.get("front", ""))] + _reverse(card)[:1])
+        for question in re.split(r"(?<=[.?!:])\s+", prompts):
             assert not YES_NO.match(question), f"{_label(card)} asks a yes/no question"
 
 
-def test_no_reverse_card_prompts_with_a_bare_date():
+def test_every_reverse_card_asks_its_own_question():
+    # Third edition: `reverse: true` showed the back, a date or a statement, as the prompt.
     for card in CARDS:
         if card.get("reverse"):
-            rest = DATE_WORDS.sub(" ", str(card["back"])).split()
+            question, answer = _reverse(card) or ("", "")
+            assert question.rstrip().endswith("?"), f"{_label(card)}: ask a real question"
+            rest = DATE_WORDS.sub(" ", question).split()
             assert len(rest) >= 2, f"{_label(card)}: its reverse prompt is a bare date"
+            assert answer.lower().strip(".*") not in question.lower(), (
+                f"{_label(card)}: its reverse question gives its answer")
+            assert question.lower() not in str(card["back"]).lower(), _label(card)
+
+
+def test_forward_answers_carry_no_hint_for_the_reverse_card():
+    # The second edition's backs read "14 August 1945 — a Sino-Soviet treaty is signed".
+    for card in CARDS:
+        assert " — " not in str(card.get("back", "")), _label(card)
 
 
 def test_no_cloze_deletes_a_trivial_word():
@@ -553,7 +654,7 @@ def test_chinese_and_russian_names_are_exact():
     assert "中蘇友好同盟互助條約" in BY_ID["name-chinese-traditional"]["back"]
     assert BY_ID["name-pinyin"]["back"] == "Zhōng-Sū Yǒuhǎo Tóngméng Hùzhù Tiáoyuē"
     assert "Советско-китайский договор о дружбе, союзе и взаимной помощи" in text
-    assert BY_ID["name-chinese-simplified"].get("reverse") is True
+    assert BY_ID["name-chinese-simplified"]["reverse"]["answer"] == "**中苏友好同盟互助条约**"
 
 
 def test_short_when_formats_for_the_image():
@@ -580,7 +681,7 @@ def test_no_prompt_gives_away_the_day_a_date_card_asks_for():
     for card in CARDS:
         if card.get("retired"):
             continue
-        prompt = str(card.get("front") or card["cloze"])
+        prompt = " ".join([str(card.get("front") or card["cloze"])] + _reverse(card)[:1])
         for match in DAY.finditer(prompt):
             owner = asked.get(match.group(0))
             assert owner in (None, card["id"]), (

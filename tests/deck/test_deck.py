@@ -57,6 +57,20 @@ def test_real_deck_imports_with_the_counts_the_readme_states(treaty_build, colle
     assert collection.get_empty_cards().notes == []
 
 
+def test_readme_counts_the_notes_the_package_tags_retired_and_corrected(treaty_build,
+                                                                         collection):
+    """The README's counts of tagged notes are the package's, not remembered (issue 20: it said
+    28 corrected notes when the package tagged 10)."""
+    text = " ".join((ROOT / "README.md").read_text().split("## The deck", 1)[1].split())
+    stated = {tag: int(n) for n, tag in re.findall(
+        r"(\d+) (?:notes (?:retired|whose facts)|the third)[^`]*?`(build-deck::[a-z0-9:.]+)`",
+        text.split("## ", 1)[0])}
+    import_package(collection, treaty_build / "deck.apkg")
+    tags = {tag for tag in collection.tags.all() if tag.startswith("build-deck::")}
+    assert set(stated) == tags and tags >= {"build-deck::retired", "build-deck::corrected::v2.0.0"}
+    assert stated == {tag: len(collection.find_notes(f'"tag:{tag}"')) for tag in tags}
+
+
 def _undated(text: str) -> str:
     return re.sub(r"^(## \S+) \(\d{4}-\d\d-\d\d\)$", r"\1", text, flags=re.MULTILINE)
 
