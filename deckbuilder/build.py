@@ -200,7 +200,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None = None,
         release_notes = (description_html(plan.ledger, prepared.notes, prepared.deck.version)
                          if prepared.deck.version else "")
         record = prepared.record
-        shipped = shipments(plan, prepared.deck.version, _git_head(Path(cards_dir)))
+        shipped = shipments(plan, prepared.deck.version, _git_head(Path(cards_dir)), plan.released)
         record_text = record.appended(shipped)
         with collection_file(prepared.deck, prepared.notes, prepared.note_types, plan,
                              release_notes) as collection:

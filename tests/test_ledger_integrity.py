@@ -25,6 +25,19 @@ from deckbuilder.ledger import read_ledger
 NOW = int(time.time())
 
 
+def _package_rows(zf: zipfile.ZipFile, query: str) -> list[tuple]:
+    """Rows of a query on the package's collection."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        zf.extract("collection.anki2", folder)
+        conn = sqlite3.connect(Path(folder, "collection.anki2"))
+        try:
+            return conn.execute(query).fetchall()
+        finally:
+            conn.close()
+
+
 def run(deck_dir, monkeypatch, epoch: int, *extra: str):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
     monkeypatch.chdir(deck_dir.root)  # messages name files from here
@@ -112,6 +125,25 @@ def test_without_a_release_build_the_mid_way_change_is_lost(release_dir, collect
     col = _learner_between_releases(release_dir, collection, monkeypatch, ())
     assert "Kremlin" not in note_for(col, "signing-date")["Back"]
     assert note_for(col, "article-three")["Extra"].startswith("From Article 3.")
+
+
+def test_the_record_marks_every_note_a_release_build_shipped(release_dir, monkeypatch):
+    """The record of what we shipped says what each release held, note by note (install reads
+    a learner's version from it): a release build marks every note of its package, changed or
+    not, and the package carries those lines."""
+    from deckbuilder.ledger import read_shipped
+
+    build(release_dir, monkeypatch, NOW - 2000)  # a mid-way build of 1.0.0: not a release
+    build(release_dir, monkeypatch, NOW - 1000, "--release")
+    with zipfile.ZipFile(release_dir.output) as zf:
+        guids = {g for (g,) in _package_rows(zf, "SELECT guid FROM notes")}
+        carried = read_shipped(zf.read("build-deck.shipped").decode("utf-8"), "package")
+    record = read_shipped(release_dir.record.read_text("utf-8"), "cards.shipped")
+    assert carried == record
+    released = {s.note for s in record.shipments if s.release and s.version == "1.0.0"}
+    assert released == guids and len(guids) == 4
+    midway = [s for s in record.shipments if not s.release]
+    assert {s.note for s in midway} == guids
 
 
 def test_a_released_version_cannot_change(release_dir, monkeypatch):
