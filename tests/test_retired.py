@@ -70,9 +70,13 @@ def test_a_new_learner_never_gets_retired_cards_to_learn(deck_dir, collection, m
     queued = queued_notes(collection, MAIN)
     assert queued and retired.id not in queued  # the others are there to learn, it is not
     assert note_for(collection, "signing-date").id in queued
-    # the notice says which release retired it, generated, not written on the card
-    assert "Retired in version 1.0.0" in retired["Notes"]
-    assert "Retired" not in note_for(collection, "signing-date")["Notes"]
+    # the notice says which release retired it, generated, not written on the card: it is
+    # the card's question and answer now, each retired note's its own (no duplicates)
+    assert retired["Front"] == retired["Back"]
+    assert retired["Front"].startswith("<strong>Retired in version 1.0.0</strong>: this card "
+                                       "(<code>signatories</code>) is no longer part of the deck")
+    assert "Who signed" not in retired["Front"]
+    assert "Retired" not in note_for(collection, "signing-date")["Front"]
 
 
 def test_an_existing_learner_keeps_retired_cards_and_reviews(deck_dir, collection,
@@ -90,11 +94,11 @@ def test_an_existing_learner_keeps_retired_cards_and_reviews(deck_dir, collectio
     # Anki never moves a card a learner has: it stays in the study deck, with its reviews
     assert after.id == card.id and collection.decks.name(after.did) == MAIN
     assert progress(collection)[card.id] == studied[card.id]
-    assert RETIRED_TAG in note.tags and "Retired in version 1.1.0" in note["Notes"]
+    assert RETIRED_TAG in note.tags and "Retired in version 1.1.0" in note["Front"]
     # and the next release keeps naming the release that retired it
     build(deck_dir, monkeypatch, NOW + 10, "1.2.0", retired=True)
     import_package(collection, deck_dir.output)
-    assert "Retired in version 1.1.0" in note_for(collection, "signatories")["Notes"]
+    assert "Retired in version 1.1.0" in note_for(collection, "signatories")["Front"]
 
 
 def test_the_retired_deck_id_is_permanent_and_its_own(deck_dir, monkeypatch):
@@ -144,3 +148,27 @@ def test_a_ledger_rebuilt_from_a_release_keeps_the_retiring_release(deck_dir, mo
     result = CliRunner().invoke(cli, deck_dir.args())
     assert result.exit_code == 0, result.output
     assert "0 new, 0 updated, 4 unchanged" in result.output
+
+
+def test_a_retired_cloze_keeps_every_card_and_none_turns_blank(deck_dir, collection,
+                                                               monkeypatch):
+    """The notice replaces a retired cloze's text with one deletion for each of its numbers: a
+    learner who studied both of its cards keeps both, each still showing a question."""
+    build(deck_dir, monkeypatch, NOW - 1000, "1.0.0", retired=False)
+    import_package(collection, deck_dir.output)
+    studied = study(collection, 6, MAIN)
+    before = {c.id for c in note_for(collection, "article-three").cards()}
+    assert len(before) == 2 and before <= set(studied)
+    deck_dir.edit("treaty.yaml", "  - id: article-three\n",
+                  "  - id: article-three\n    retired: true\n")
+    build(deck_dir, monkeypatch, NOW, "1.1.0", retired=False)
+    import_package(collection, deck_dir.output)
+    note = note_for(collection, "article-three")
+    assert {c.id for c in note.cards()} == before
+    assert "Retired in version 1.1.0" in note["Text"] and "alliance" not in note["Text"]
+    for card in note.cards():
+        question = card.question()
+        assert "Retired in version 1.1.0" in question and "[...]" in question
+    verified = CliRunner().invoke(cli, ["verify", str(deck_dir.output)])
+    assert verified.exit_code == 0, verified.output
+    assert "no empty cards" in verified.output

@@ -55,15 +55,33 @@ class Note:
 
 
 def retired_note(note: Note, version: str) -> Note:
-    """The note with the one retirement notice leading its Notes field, generated from the
-    release that retired it (version; "" for a deck without versions), never written by hand."""
+    """The note as learners see it once retired: every card's question and answer is the one
+    retirement notice, generated from the release that retired it (version; "" for a deck
+    without versions), never written by hand. Its cards stay (a cloze keeps every number, a
+    reverse card stays a reverse card): Anki keeps a learner's cards, and an empty one would
+    be shown blank. The author's notes, image and sources stay, for the record."""
     when = f" in version {version}" if version else ""
-    notice = markdown(f"**Retired{when}**: this card is no longer part of the deck. Suspend it; "
-                      "or delete it, if you never studied it.")
-    position = note.note_type.content.index("notes")
-    fields = list(note.fields)
-    fields[position] = notice + fields[position]
-    return replace(note, fields=tuple(fields))
+    # The card's id makes each notice its own: Anki flags notes whose first fields are equal.
+    notice = markdown(f"**Retired{when}**: this card (`{note.card_id}`) is no longer part of the "
+                      "deck. Suspend it; or delete it, if you never studied it.")
+    values = dict(zip(note.note_type.content, note.fields, strict=True))
+    if note.note_type.is_cloze:
+        values["text"] = notice + _retired_cloze(note.card_ords)
+        values["extra"] = ""
+    else:
+        values["front"] = values["back"] = notice
+        values["reverse"] = "y" if values["reverse"] else ""
+    return replace(note, fields=note.note_type.field_values(values))
+
+
+def _retired_cloze(card_ords: tuple[int, ...]) -> str:
+    """One deletion for each of the note's cloze numbers, so each of its cards still shows."""
+    words = "Suspend this retired card".split()
+    numbers = [n + 1 for n in card_ords]
+    deletions = [f"{{{{c{n}::{words[i] if i < len(words) else '…'}}}}}"
+                 for i, n in enumerate(numbers)]
+    rest = words[len(numbers):]
+    return "<p>" + " ".join(deletions + rest) + ".</p>"
 
 
 def retiring_release(fields: str) -> str | None:
