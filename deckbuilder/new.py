@@ -14,13 +14,14 @@ from pathlib import Path
 from deckbuilder.errors import Problems, display_path
 from deckbuilder.ledger import Ledger, ledger_lines
 from deckbuilder.notes import CSS
-from deckbuilder.paths import DECK_FILE, LEDGER_NAME, STYLE_FILE, default_output
+from deckbuilder.paths import DECK_FILE, LEDGER_NAME, STYLE_FILE, default_output, shipped_beside
 from deckbuilder.source import TREATY_NAME, fresh_id, schema_texts
 
 EXAMPLE_CARDS = "cards/10-example.yaml"
 EXAMPLE_IMAGE = "example.svg"
-# What a deck's folder holds, for the refusal to start one over another.
-DECK_FILES = ("cards", "media", LEDGER_NAME, STYLE_FILE)
+# What a deck's folder holds, for the refusal to start one over another. The record of what
+# another deck shipped too: a new deck's builds would add to it, and its packages carry it.
+DECK_FILES = ("cards", "media", LEDGER_NAME, shipped_beside(Path(LEDGER_NAME)).name, STYLE_FILE)
 
 _DECK_YAML = """\
 # yaml-language-server: $schema=deck.schema.json

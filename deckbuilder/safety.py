@@ -19,17 +19,26 @@ from deckbuilder.errors import Problems, display_path
 from deckbuilder.paths import DECK_FILE, RECOVER, SHIPPED_MEMBER, default_ledger, shipped_beside
 
 
-def _git_commit_with(path: Path) -> str | None:
-    """The last commit in which git had this file, or None (no git, no repository, never)."""
+def _git(folder: Path, *args: str) -> str | None:
+    """What git prints, or None when it fails (no git, no repository)."""
     try:
-        found = subprocess.run(
-            ["git", "log", "-1", "--format=%h", "--diff-filter=AMR", "--", path.name],
-            cwd=path.parent, capture_output=True, text=True, timeout=10,
-            stdin=subprocess.DEVNULL)
+        found = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True,
+                               timeout=10, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = found.stdout.strip()
-    return commit if found.returncode == 0 and commit else None
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def _git_commit_with(path: Path) -> str | None:
+    """The last commit in which git had this file, or None (no git, no repository, never)."""
+    # The last commit that touched it, merges included (a merged ledger differs from both
+    # parents, and --diff-filter sees no merge); if that commit deleted it, its parent.
+    last = _git(path.parent, "log", "-1", "--format=%h", "--", path.name)
+    for commit in (last, f"{last}^") if last else ():
+        if _git(path.parent, "cat-file", "-e", f"{commit}:./{path.name}") is not None:
+            return _git(path.parent, "rev-parse", "--short", commit)
+    return _git(path.parent, "log", "-1", "--format=%h", "--diff-filter=AMR", "--",
+                path.name) or None
 
 
 def refuse_lost_ledger(ledger_path: Path, output: Path) -> None:

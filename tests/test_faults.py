@@ -162,6 +162,43 @@ def test_git_knows_the_lost_ledger(deck_dir):
     assert "-- cards.lock" in result.output and not deck_dir.output.exists()
 
 
+def test_the_lost_ledger_is_restored_from_the_merge_that_last_changed_it(deck_dir):
+    """Two branches that both built the deck merge into a ledger of its own (ledger --merge, or
+    a build on the merge): the commit the message names holds that ledger, not an older one."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(deck_dir.root)]
+
+    def commit(message: str) -> None:
+        subprocess.run([*git, "add", "cards", "cards.lock", "cards.shipped"], check=True)
+        subprocess.run([*git, "commit", "-qm", message], check=True)
+
+    built_ok(deck_dir, NOW - 3000)
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    commit("first build")
+    subprocess.run([*git, "checkout", "-qb", "side"], check=True)
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
+    built_ok(deck_dir, NOW - 2000)
+    commit("side")
+    subprocess.run([*git, "checkout", "-q", "main"], check=True)
+    subprocess.run([*git, "merge", "-q", "-s", "ours", "--no-commit", "side"], check=True)
+    deck_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao both attended.")
+    built_ok(deck_dir, NOW - 1000)
+    commit("merge side, built")
+    merged = deck_dir.ledger.read_bytes()
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+    deck_dir.ledger.unlink()
+    result = run(deck_dir)
+    assert result.exit_code == 1 and f"git checkout {head} -- cards.lock" in result.output
+    subprocess.run([*git, "checkout", head, "--", "cards.lock"], check=True)
+    assert deck_dir.ledger.read_bytes() == merged
+
+    subprocess.run([*git, "rm", "-q", "cards.lock"], check=True)  # deleted in a commit: the
+    subprocess.run([*git, "commit", "-qm", "ledger gone"], check=True)  # one before has it
+    result = run(deck_dir)
+    assert result.exit_code == 1 and f"git checkout {head} -- cards.lock" in result.output
+
+
 def test_ledger_from_the_released_package(deck_dir, collection, tmp_path):
     """Rebuilt from the release, the ledger updates the card changed since, and only it."""
     built_ok(deck_dir, NOW - 1000)

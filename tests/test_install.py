@@ -129,6 +129,18 @@ def test_untouched_previous_release_gets_exactly_the_build_plan(learner):
     assert "Backup first" not in again.output
 
 
+def test_install_without_the_anki_package_says_how_to_get_it(learner, monkeypatch):
+    """`pip install .` alone does not bring Anki's engine: a message, not a traceback."""
+    before = learner.path.read_bytes()
+    for module in ("anki", "anki.collection", "anki.errors"):
+        monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    result = learner.install()
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert ("install needs Anki's Python package; install it with: pip install anki (from a "
+            "checkout of build-deck: pip install '.[anki]')") in result.output
+    assert learner.path.read_bytes() == before
+
+
 def test_install_without_a_package_builds_first_then_installs(learner, monkeypatch):
     """`build-deck install` alone builds the deck as `build-deck` does (its package carries the
     record of both builds), then installs it: the learner holding 1.0.0 gets 2.0.0's plan."""

@@ -81,6 +81,9 @@ def _learner_between_releases(release_dir, collection, monkeypatch, release: tup
     learner imports it. Returns the collection after both imports."""
     out = build(release_dir, monkeypatch, NOW - 4000, "--release")
     assert "Released version 1.0.0: 0 changed notes stamped" in out
+    # both files the release build wrote, named as the build named them (--ledger)
+    assert (f"Commit {release_dir.ledger.name} and {release_dir.record.name}, then tag v1.0.0."
+            in out)
     package_1_0 = release_dir.output.with_name("1.0.0.apkg")
     shutil.copy(release_dir.output, package_1_0)
 

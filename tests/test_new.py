@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from helpers import import_package, study, write_deck
 
 from deckbuilder.cli import cli
+from deckbuilder.ledger import read_ledger, read_shipped
 from deckbuilder.notes import CSS, guid_for
 
 VERSAILLES, TRIANON = "Treaty of Versailles", "Treaty of Trianon"
@@ -130,15 +131,24 @@ def test_a_fork_gets_one_problem_and_a_way_out(tmp_path):
     assert result.output.rstrip().splitlines()[0].endswith("build-deck new --here")
 
     refused = _run(["new", "--here", "--name", VERSAILLES], tmp_path)
-    assert refused.exit_code == 1 and "git rm -r -q cards media cards.lock" in refused.output
+    assert refused.exit_code == 1, refused.output
+    # the other deck's record of what it shipped too: kept, the new deck's builds would add
+    # to it and every package of the new deck would carry the other deck's notes
+    assert "git rm -r -q cards media cards.lock cards.shipped" in refused.output
     for name in ("cards", "media"):  # as git rm would
         for path in sorted((tmp_path / name).rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
         (tmp_path / name).rmdir()
     (tmp_path / "cards.lock").unlink()
+    assert "git rm -r -q cards.shipped" in _run(["new", "--here", "--name", VERSAILLES],
+                                                 tmp_path).output
+    (tmp_path / "cards.shipped").unlink()
     started = _run(["new", "--here", "--name", VERSAILLES], tmp_path)
     assert started.exit_code == 0, started.output
+    assert "commit cards.lock and cards.shipped with the cards" in started.output
     assert _run([], tmp_path).exit_code == 0
+    record = read_shipped((tmp_path / "cards.shipped").read_text("utf-8"), "cards.shipped")
+    assert {s.card for s in record.shipments} == set(read_ledger(tmp_path / "cards.lock").cards)
 
 
 @pytest.mark.parametrize("deck_yaml,message", [

@@ -101,6 +101,7 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     """
     from deckbuilder.build import build as run_build
     from deckbuilder.ledger import correction_tag
+    from deckbuilder.paths import shipped_beside
 
     with Progress(enabled=not quiet) as progress:
         result = run_build(cards_dir, media_dir, output, ledger_path, progress=progress,
@@ -115,8 +116,8 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
                f"{len(plan.unchanged)} unchanged, {len(plan.retired)} retired.")
     if plan.released:
         _echo(f"Released version {result.deck.version}: {len(plan.stamped_for_release)} changed "
-              f"notes stamped with this build's time. Commit the ledger, then tag "
-              f"v{result.deck.version}.")
+              f"notes stamped with this build's time. Commit {result.ledger_path.name} and "
+              f"{shipped_beside(result.ledger_path).name}, then tag v{result.deck.version}.")
     elif release:
         _echo(f"Version {result.deck.version} was released already; nothing changed since.")
     version = result.deck.version

@@ -60,7 +60,8 @@ def new(folder: Path | None, name: str, here: bool) -> None:
     click.echo(f"Then in Anki: File > Import > {made.package} (or, with Anki closed: "
                f"{program} install).")
     click.echo("Then edit the cards in cards/, build again and import again: learners keep "
-               "their reviews. Keep the folder in git and commit cards.lock with the cards.")
+               "their reviews. Keep the folder in git and commit cards.lock and cards.shipped "
+               "with the cards.")
 
 
 def _program() -> str:

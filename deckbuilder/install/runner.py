@@ -79,8 +79,12 @@ def check_collection(path: Path) -> int:
 
 
 def open_collection(path: Path):
-    from anki.collection import Collection
-    from anki.errors import DBError
+    try:
+        from anki.collection import Collection
+        from anki.errors import DBError
+    except ImportError:
+        raise _refuse(path, "install needs Anki's Python package; install it with: pip install "
+                      "anki (from a checkout of build-deck: pip install '.[anki]')") from None
 
     try:
         return Collection(str(path))
