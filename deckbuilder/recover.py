@@ -33,6 +33,7 @@ from deckbuilder.ledger import (
     check_time,
     correction_tag,
     latest_time,
+    read_shipped,
     version_key,
 )
 from deckbuilder.notes import (
@@ -43,6 +44,7 @@ from deckbuilder.notes import (
     retired_note,
     retiring_release,
 )
+from deckbuilder.paths import SHIPPED_MEMBER
 
 MAX_PACKAGE = 4 << 30
 # Entries only Anki's own export writes (2.1.50+: collection.anki21 or, zstd-compressed,
@@ -142,6 +144,8 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                         problems.raise_if_any()
                     dst.write(chunk)
             media_names = set(json.loads(zf.read("media")).values()) if "media" in names else set()
+            record = (zf.read(SHIPPED_MEMBER).decode("utf-8", "replace")
+                      if SHIPPED_MEMBER in names else None)
             conn = sqlite3.connect(collection)
             try:
                 rows = conn.execute("SELECT id, guid, mid, mod, flds, tags FROM notes").fetchall()
@@ -214,9 +218,10 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
     released = _released_version(deck_rows.get(deck.id, {}).get("desc", ""))
     if released:
         ledger.releases.setdefault(released, ledger.created)
-        # The package you released: its version cannot take more changes (build --release).
-        ledger.released.setdefault(released, max((e.mod for e in ledger.cards.values()),
-                                                 default=ledger.created))
+        if _a_release(record, released, file):
+            # The package you released: its version cannot take more changes (build --release).
+            ledger.released.setdefault(released, max((e.mod for e in ledger.cards.values()),
+                                                     default=ledger.created))
         for note in withdrawn:
             _withdrawals(ledger, note, released)
     models = json.loads(models_json)
@@ -260,6 +265,15 @@ def _withdrawals(ledger: Ledger, note: Note, released: str) -> None:
             ledger.changes.setdefault(key, Change(*key, CORRECTED, note.correction or ""))
             ledger.releases.setdefault(revision.version, ledger.created)
             ledger.revisions[key] = Revision(released, note.card_id, revision.version)
+
+
+def _a_release(record: str | None, version: str, file: str) -> bool:
+    """Whether a release build of version wrote the package, as its record of what we shipped
+    says. A package built before there were records is taken as the release it names; a plain
+    build of a version in the works is not one (its version still takes changes)."""
+    if record is None:
+        return True
+    return any(s.release and s.version == version for s in read_shipped(record, file).shipments)
 
 
 def _released_version(description: str) -> str | None:

@@ -369,11 +369,26 @@ def test_release_records_read_back_with_any_reason(release_dir, monkeypatch):
     assert "0 new, 0 updated, 4 unchanged" in build(release_dir, monkeypatch, NOW - 800)
 
 
+def test_ledger_from_a_plain_build_leaves_its_version_open(release_dir, monkeypatch):
+    """A package that no release build wrote (its record of what we shipped says so) names a
+    version still in the works: the rebuilt ledger does not close it, so the next change needs
+    no new version and the release build still stamps it."""
+    build(release_dir, monkeypatch, NOW - 1000)
+    release_dir.ledger.unlink()
+    args = ["--cards", str(release_dir.cards), "--media", str(release_dir.media)]
+    result = CliRunner().invoke(cli, ["ledger", "--from", str(release_dir.output), *args])
+    assert result.exit_code == 0, result.output
+    assert "released\t" not in release_dir.ledger.read_text(encoding="utf-8")
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    assert "1 updated" in build(release_dir, monkeypatch, NOW - 500)
+    assert "Released version 1.0.0" in build(release_dir, monkeypatch, NOW - 100, "--release")
+
+
 def test_ledger_from_a_released_package_keeps_corrections_and_renames(release_dir, collection,
                                                                        monkeypatch, tmp_path):
     build(release_dir, monkeypatch, NOW - 1000)
     release_two(release_dir)
-    build(release_dir, monkeypatch, NOW - 500)
+    build(release_dir, monkeypatch, NOW - 500, "--release")
     import_package(collection, release_dir.output)
     released = tmp_path / "released-2.0.0.apkg"
     released.write_bytes(release_dir.output.read_bytes())
