@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckbuilder.errors import Problems, display_path
+from deckbuilder.errors import Problems, counted, display_path
 from deckbuilder.paths import DECK_FILE, RECOVER, SHIPPED_MEMBER, default_ledger, shipped_beside
 
 
@@ -313,12 +313,14 @@ def refuse_stale_ledger(ledger: LedgerState, ledger_path: Path, output: Path) ->
     file, package = display_path(Path(ledger_path)), display_path(Path(output))
     found = []
     if later:
-        found.append(f"{len(later)} notes have later stamps there, such as '{later[0]}'")
+        found.append(f"{counted(len(later), 'note')} {'has' if len(later) == 1 else 'have'} "
+                     f"later stamps there, such as '{later[0]}'")
     if unknown:
-        found.append(f"{unknown} notes are there that it lacks")
+        found.append(f"{counted(unknown, 'note')} {'is' if unknown == 1 else 'are'} there that "
+                     "it lacks")
     problems = Problems()
     problems.add(file, message=f"the ledger is older than {package}, which a build from a "
-                 f"newer ledger wrote ({' and '.join(found)}): it is a stale copy, such as an "
+                 f"newer ledger wrote ({', and '.join(found)}): it is a stale copy, such as an "
                  "older commit's ledger checked out. A build from it would stamp notes "
                  "learners already have anew and overwrite their own edits on re-import. Put "
                  f"back the ledger that package was built with (git log -- {Path(ledger_path).name}"
