@@ -488,3 +488,17 @@ def test_the_parent_commits_ledger_beside_the_build_made_from_it_is_refused(deck
     build(deck_dir, monkeypatch, NOW - 500)
     _git(deck_dir.root, "checkout", "--", "cards.lock", "cards.shipped")
     assert "not the package the ledger records" in build(deck_dir, monkeypatch, NOW - 500)
+
+
+def test_the_changelog_dates_a_release_and_says_which_version_is_in_the_works(release_dir,
+                                                                             monkeypatch):
+    """Untagged, a release is dated by its release build; the next version, built but not
+    released, is not passed off as a release."""
+    build(release_dir, monkeypatch, 1_780_000_000, "--release")  # 2026-05-28 UTC
+    set_version(release_dir, "1.1.0")
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(release_dir, monkeypatch, 1_780_100_000)
+    monkeypatch.chdir(release_dir.root)
+    out = CliRunner().invoke(cli, ["changelog", "--cards", str(release_dir.cards)]).output
+    assert "## 1.1.0 (in the works: not released yet)\n" in out
+    assert "## 1.0.0 (2026-05-28)\n" in out

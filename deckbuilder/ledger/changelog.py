@@ -11,6 +11,7 @@ import html
 import re
 import subprocess
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from deckbuilder.ledger.records import CORRECTED, Ledger, Revision, correction_tag, version_key
@@ -232,8 +233,14 @@ def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since:
         out += [MIDWAY_BUILDS, ""]
     if ledger.releases and not chosen:
         out += [f"No releases after {since}.", ""]
+    newest = max(ledger.releases, key=version_key, default=None)
     for release in chosen:
         when = f" ({dates[release.version]})" if dates and release.version in dates else ""
+        if not when and release.version in ledger.released:  # untagged: its release build's day
+            day = datetime.fromtimestamp(ledger.released[release.version], timezone.utc)
+            when = f" ({day:%Y-%m-%d})"
+        elif release.version == newest and ledger.released and newest not in ledger.released:
+            when = " (in the works: not released yet)"
         out += [f"## {release.version}{when}", "", release.counts() + ".", ""]
         if release.corrected:
             out += ["### Corrected", "",
