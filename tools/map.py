@@ -68,7 +68,7 @@ PLACES: tuple[Place, ...] = (
     Place("manchuria", "Manchuria", "MANCHURIA", ("Manchuria", "Manchurian"), "region",
           (122.3, 45.6), panels=("overview", "inset")),
     Place("changchun-railway", "The Chinese Changchun Railway", "Changchun Railway",
-          ("Changchun Railway", "Chinese Eastern Railway"), "line", (117.9, 48.25)),
+          ("Changchun Railway", "Chinese Eastern Railway"), "line", (117.2, 48.25)),
     Place("harbin", "Harbin", "Harbin", ("Harbin",), "point", (126.63, 45.75),
           label_at=(8, 4, "start")),
     Place("changchun", "Changchun", "Changchun", ("Changchun",), "point", (125.32, 43.82),

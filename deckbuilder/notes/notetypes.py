@@ -57,6 +57,9 @@ class NoteType:
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
 
 
+# Anki scrolls the element with id "answer" into view when it shows the answer. On the
+# first element, the answer side opens at the top: the question stays on screen, and so do
+# the words a cloze reveals, which would otherwise scroll away above a tall answer.
 FACT = NoteType(
     id=1950021401,
     name="Fact (build-deck)",
@@ -64,15 +67,15 @@ FACT = NoteType(
     templates=(
         ("Front to back",
          '<div class="prompt">{{Front}}</div>',
-         '<div class="prompt">{{Front}}</div>\n<hr id="answer">\n'
+         '<div class="prompt" id="answer">{{Front}}</div>\n<hr class="answer-rule">\n'
          '<div class="answer">{{Back}}</div>' + _ANSWER_FOOT),
         # Reverse holds "y" (ask the back, answer the front) or the card's own question and
         # answer (notes.py); card.css shows the one form or the other, with no script.
         ("Back to front",
          '{{#Reverse}}<div class="reverse">{{Reverse}}'
          '<div class="prompt reverse-back">{{Back}}</div></div>{{/Reverse}}',
-         '<div class="reverse reverse-shown">{{Reverse}}'
-         '<div class="prompt reverse-back">{{Back}}</div>\n<hr id="answer">\n'
+         '<div class="reverse reverse-shown" id="answer">{{Reverse}}'
+         '<div class="prompt reverse-back">{{Back}}</div>\n<hr class="answer-rule">\n'
          '<div class="answer reverse-back">{{Front}}</div></div>' + _ANSWER_FOOT),
     ),
     css=CSS,
@@ -86,7 +89,8 @@ CLOZE = NoteType(
     templates=(
         ("Cloze",
          '<div class="prompt cloze-text">{{cloze:Text}}</div>',
-         '<div class="prompt cloze-text">{{cloze:Text}}</div>\n<hr id="answer">\n'
+         '<div class="prompt cloze-text" id="answer">{{cloze:Text}}</div>\n'
+         '<hr class="answer-rule">\n'
          '{{#Extra}}<div class="answer">{{Extra}}</div>{{/Extra}}' + _ANSWER_FOOT),
     ),
     css=CSS,

@@ -268,3 +268,16 @@ def test_no_label_overlaps_another(measured_labels, name):
             overlap_x = min(ax1, bx1) - max(ax0, bx0)
             overlap_y = min(ay1, by1) - max(ay0, by0)
             assert overlap_x <= 0.5 or overlap_y <= 0.5, f"{name}: {a!r} overlaps {b!r}"
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", _svg_names())
+def test_labels_on_one_line_keep_a_gap(measured_labels, name):
+    """Two labels side by side read as one when they touch (review of 3.0.0 in Anki: the
+    marked "Changchun Railway" ran into "Khabarovsk")."""
+    texts = measured_labels[name]["texts"]
+    for i, (a, ax0, ay0, ax1, ay1) in enumerate(texts):
+        for b, bx0, by0, bx1, by1 in texts[i + 1:]:
+            if min(ay1, by1) - max(ay0, by0) > 0.5:  # on one line
+                gap = max(bx0 - ax1, ax0 - bx1)
+                assert gap >= 4, f"{name}: {a!r} and {b!r} are {gap:.1f} apart"
