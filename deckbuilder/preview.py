@@ -17,9 +17,10 @@ from pathlib import Path
 
 from deckbuilder.atomic import write_atomically
 from deckbuilder.build import make_notes
-from deckbuilder.errors import counted
-from deckbuilder.notes import Note, RenderedCard, note_types_for, render_note
-from deckbuilder.paths import default_output
+from deckbuilder.errors import DeckError, counted
+from deckbuilder.ledger import read_ledger
+from deckbuilder.notes import Note, RenderedCard, note_types_for, render_note, retired_note
+from deckbuilder.paths import default_ledger, default_output
 from deckbuilder.render import markdown, plain_text
 from deckbuilder.source import Card, Deck, MediaFile
 
@@ -44,7 +45,21 @@ class Preview:
 def preview(cards_dir: Path, media_dir: Path) -> Preview:
     """Validate the cards (raising DeckError as the build does) and render the page."""
     made = make_notes(cards_dir, media_dir, keep_cards=True)  # the page says where each card is
-    return Preview(made.deck, made.notes, page(made.deck, made.notes, made.media))
+    notes = _as_learners_see(made.notes, made.deck, cards_dir)
+    return Preview(made.deck, notes, page(made.deck, notes, made.media))
+
+
+def _as_learners_see(notes: list[Note], deck: Deck, cards_dir: Path) -> list[Note]:
+    """Retired notes as the package shows them: the notice naming the release that retired
+    them (the ledger's, or this version for a card retired now)."""
+    if not any(note.retired for note in notes):
+        return notes
+    try:
+        retirements = read_ledger(default_ledger(cards_dir)).retirements()
+    except DeckError:  # the build says what is wrong with it; the page needs no ledger
+        retirements = {}
+    return [retired_note(n, retirements.get(n.card_id, deck.version or "")) if n.retired else n
+            for n in notes]
 
 
 def write_preview(cards_dir: Path, media_dir: Path, output: Path | None = None

@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "package": {"notes", "source", "base"},
     "safety": {"ledger", "base"},
     "build": {"package", "safety", "ledger", "notes", "source", "base"},
-    "preview": {"build", "notes", "source", "base"},
+    "preview": {"build", "ledger", "notes", "source", "base"},
     "verify": {"ledger", "notes", "source", "base"},
     "upgrade": {"ledger", "base"},  # beside verify: what each Anki importer makes of two packages
     "recover": {"build", "ledger", "notes", "source", "base"},

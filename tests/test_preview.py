@@ -196,3 +196,23 @@ def test_page_in_chromium_screenshot(preview_page, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1200, 2000)
     assert len(data) > 20_000  # a blank page compresses to a few kilobytes
+
+
+def test_preview_shows_a_retired_card_as_the_package_does(tmp_path):
+    """The page shows what learners get: a retired note's notice, naming the release that
+    retired it (the ledger's, not the version now being built)."""
+    from helpers import DECK_YAML
+
+    cards_dir, media_dir = write_deck(tmp_path, {"treaty.yaml": CARDS_YAML}, deck_media(),
+                                      DECK_YAML + "version: 1.0.0\n")
+    build(cards_dir, media_dir, tmp_path / "deck.apkg", now=1_700_000_000)
+    (cards_dir / "treaty.yaml").write_text(CARDS_YAML.replace(
+        "  - id: signatories\n", "  - id: signatories\n    retired: true\n"), "utf-8")
+    (cards_dir / "deck.yaml").write_text(DECK_YAML + "version: 1.1.0\n", "utf-8")
+    retiring = build(cards_dir, media_dir, tmp_path / "deck.apkg", now=1_700_100_000)
+    (cards_dir / "deck.yaml").write_text(DECK_YAML + "version: 1.2.0\n", "utf-8")
+    shown = {n.card_id: n.fields for n in preview(cards_dir, media_dir).notes}
+    built = {n.card_id: n.fields for n in retiring.notes}
+    assert shown["signatories"] == built["signatories"]
+    assert "Retired in version 1.1.0" in shown["signatories"][0]
+    assert shown["signing-date"] == built["signing-date"]
