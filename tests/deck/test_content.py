@@ -9,6 +9,7 @@ file, never the working directory) and need neither the builder nor Anki.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from helpers import (
@@ -716,3 +717,215 @@ def test_a_card_resting_on_mirrors_alone_says_so():
         if not card.get("retired") and set(card["sources"]) <= MIRRORED:
             assert "medium confidence" in str(card.get("notes", "")).lower(), (
                 f"{_label(card)} rests on mirrored copies only: flag it in its notes")
+
+
+# No prompt gives away another card's answer (issue 20, item 2)
+#
+# A card's prompt side is its front, its reverse question, or the text of a cloze card (the
+# other deletions of the same note included, since Anki shows them). An answer is a back, a
+# reverse answer or a deletion. Matching is on normalised text (case, accents, punctuation,
+# plurals; "People's Republic of China" is kept apart from "Republic of China"):
+#   - a day ("14 February 1950", "February 14, 1950", "14 Feb 1950"; the first and last day of
+#     a range) is a giveaway wherever it stands;
+#   - a month and year, a span of months, or a year (the year only when the answer is just a
+#     year), a name (also by its surname) or a phrase is a giveaway when the prompt also
+#     shares at least two distinctive words with the question that answer answers, so that
+#     "Moscow" in a card on Mao's arrival does not give away where the 1945 treaty was signed,
+#     while "the treaty Zhou negotiated" would give away who negotiated it;
+#   - an answer of four or more words is a giveaway when a prompt holds 70% of its words, two
+#     of them distinctive (it restates the answer in other order).
+
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
+           "December")
+_DAY = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b")
+_DAY_RANGE = re.compile(rf"\b(\d{{1,2}}) ?(?:({_MONTHS}) )?[–-] ?\d{{1,2}} ({_MONTHS}) (\d{{4}})\b")
+_MONTH_YEAR = re.compile(rf"\b({_MONTHS}) (\d{{4}})\b")
+_MONTH_RANGE = re.compile(rf"\b({_MONTHS}) ?(?:–|-|to) ?({_MONTHS}) (\d{{4}})\b")
+_ONLY_A_YEAR = re.compile(r"\s*(?:In )?(\d{4})\.?\s*")
+_IS_DAY_KEY = re.compile(r"^(\d+ [a-z]+ \d{4}|[a-z]+ \d+ \d{4})$")
+_STOP = set("the a an of in on at to for by and or with from its his her their it he she they "
+            "was were is be that as this which what who when where how did do".split())
+_GENERIC = {"island", "river", "railway", "treaty", "agreement", "company", "speech"}
+_CLOZE = re.compile(r"\{\{c(\d+)::(.+?)(?:::[^}]*)?\}\}")
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"[*_`\"“”'’]", "", text)
+    text = text.replace("peoples republic of china", "prc")
+    words = re.sub(r"[^\w]+", " ", text).split()
+    words = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+             for w in words if w not in ("the", "a", "an")]
+    return " " + " ".join(words) + " "
+
+
+def _stems(text: str) -> set[str]:
+    return {w.removesuffix("ed").removesuffix("e") for w in _norm(text).split()
+            if w not in _STOP and len(w) > 2}
+
+
+def _core(answer: str) -> str:
+    """The answer without its asides: '(…)', and what follows the first ', ; :' or '—'."""
+    text = re.sub(r"\([^)]*\)", " ", str(answer))
+    text = re.split(r"[;:,.](?:\s|$)| — ", text)[0].strip()
+    return re.sub(r"^(In|On|By|From|To|At|Over|Via|Because of|Because|That|As)\s+", "",
+                  text).strip()
+
+
+def _answer_keys(answer: str) -> set[str]:
+    core = _core(answer)
+    keys = set()
+    for d, m, y in _DAY.findall(core):
+        keys |= {f"{d} {m} {y}", f"{m} {d} {y}", f"{d} {m[:3]} {y}", f"{m[:3]} {d} {y}"}
+    for d, m1, m2, y in _DAY_RANGE.findall(core):
+        keys |= {f"{d} {m1 or m2} {y}", f"{m1 or m2} {d} {y}"}
+    month_years = _MONTH_YEAR.findall(core)
+    if not keys:
+        for m1, m2, y in _MONTH_RANGE.findall(core):
+            keys |= {f"{m1} {m2} {y}", f"{m1} to {m2} {y}"}
+        if len(month_years) == 2:
+            (m1, y1), (m2, y2) = month_years
+            keys |= {f"{m1} {y1} {m2} {y2}", f"{m1} {y1} to {m2} {y2}"}
+        elif not keys:
+            keys |= {f"{m} {y}" for m, y in month_years}
+    year = _ONLY_A_YEAR.fullmatch(str(answer))
+    if year:
+        keys.add(year.group(1))
+    if not keys and core:
+        keys.add(core)
+        words = core.split()
+        if (1 < len(words) <= 3 and all(w[:1].isupper() for w in words)
+                and len(words[-1]) >= 5 and words[-1].lower() not in _GENERIC):
+            keys.add(words[-1])  # a name, by its surname
+    return {k for k in (_norm(key) for key in keys) if k.strip()}
+
+
+def _answers(card: dict) -> list[tuple[str, str, str]]:
+    """(which answer, the answer, the question it answers) of each card of a note."""
+    found = []
+    if "back" in card:
+        found.append(("back", str(card["back"]), str(card["front"])))
+    reverse = _reverse(card)
+    if reverse:
+        found.append(("reverse answer", reverse[1], reverse[0]))
+    if "cloze" in card:
+        for m in _CLOZE.finditer(card["cloze"]):
+            shown = _CLOZE.sub(r"\2", card["cloze"].replace(m.group(0), " "))
+            found.append((f"c{m.group(1)}", m.group(2), shown))
+    return found
+
+
+def _prompts(card: dict) -> list[tuple[str, str]]:
+    found = [("front", str(card["front"]))] if "front" in card else []
+    reverse = _reverse(card)
+    if reverse:
+        found.append(("reverse question", reverse[0]))
+    if "cloze" in card:
+        for number in sorted(set(re.findall(r"\{\{c(\d+)::", card["cloze"]))):
+            hidden = re.sub(rf"\{{\{{c{number}::.+?\}}\}}", " ", card["cloze"])
+            found.append((f"cloze c{number}", _CLOZE.sub(r"\2", hidden)))
+    return found
+
+
+def giveaways(cards: list[dict]) -> set[tuple[str, str]]:
+    """(prompt card, answer card) for each prompt that shows another card's answer."""
+    live = [card for card in cards if not card.get("retired")]
+    every = [_stems(text) for card in live for _, text in _prompts(card)]
+    limit = max(2, 0.06 * len(every))  # words in more prompts than this say nothing of a topic
+    common = {w for w in set().union(*every) if sum(w in s for s in every) > limit}
+    found = set()
+    for owner in live:
+        for _, answer, question in _answers(owner):
+            own_topic = _stems(question) - common
+            content = _stems(_core(answer))
+            for other in live:
+                if other["id"] == owner["id"]:
+                    continue
+                for _, prompt in _prompts(other):
+                    shown, topic = _norm(prompt), _stems(prompt)
+                    for key in _answer_keys(answer):
+                        if key in shown and (_IS_DAY_KEY.match(key.strip())
+                                             or len(own_topic & (topic - common)) >= 2):
+                            found.add((other["id"], owner["id"]))
+                    held = content & topic
+                    if (len(content) >= 4 and len(held) >= 0.7 * len(content)
+                            and len(held - common) >= 2):
+                        found.add((other["id"], owner["id"]))
+    return found
+
+
+# Pairs judged acceptable: (the card whose prompt shows it, the card whose answer it is).
+RAIL = ("the agreement is named after what it covers; cards on the railway must name it, but "
+        "none says which agreement of 1950 settled the Soviet rights in Manchuria")
+HOST = ("Stalin is named as Mao's host, not as the man whose birthday was celebrated on "
+        "21 December 1949")
+JSC = ("names the joint-stock companies, not the day (27 March 1950) on which three were agreed, "
+       "where the reverse card starts")
+NAMES = ("the English name is the deck's subject; the card asks which Chinese word means which "
+         "English word, which the English name alone does not tell")
+SCRIPT = ("script conversion both ways: a name shown in one script does not write the three "
+          "characters that differ in the other (苏/蘇, 条/條, 约/約); they are written from memory")
+PA = ("'China' stands as the country receiving the installations, not as the party that asked "
+      "for the 1952 extension")
+ALLOWED_GIVEAWAYS = {
+    ("article-2", "article-1-japan"):
+        "Article 2's peace treaty with Japan does not say whom Article 1 names as the aggressor",
+    ("article-6-exchange", "term-start"):
+        "it says the treaty enters into force on ratification, not that its term counts from then",
+    ("changchun-railway-junction", "agreement-railway-ports"): RAIL,
+    ("changchun-railway-origin", "agreement-railway-ports"): RAIL,
+    ("date-railway-handover", "agreement-railway-ports"): RAIL,
+    ("railway-deadline", "agreement-railway-ports"): RAIL,
+    ("railway-no-compensation", "agreement-railway-ports"): RAIL,
+    ("date-mao-arrives", "date-stalin-birthday"): HOST,
+    ("stalin-first-position", "date-stalin-birthday"): HOST,
+    ("date-summit", "normalisation"):
+        "the date card must name the summit; it does not say that relations were normalised there",
+    ("joint-companies-end", "date-joint-companies"): JSC,
+    ("joint-companies-four", "date-joint-companies"): JSC,
+    ("joint-companies-wholly-chinese", "date-joint-companies"): JSC,
+    ("loan-instalments", "treaty-renewal"):
+        "'one a year' (the credit's instalments) is not 'one year' (the notice before expiry)",
+    ("name-chinese-simplified", "name-words"): NAMES,
+    ("signing-date", "name-words"): NAMES,
+    ("name-chinese-traditional", "name-traditional-to-simplified"): SCRIPT,
+    ("name-traditional-to-simplified", "name-chinese-traditional"): SCRIPT,
+    ("port-arthur-1954-free-of-charge", "port-arthur-extension"): PA,
+    ("port-arthur-payment", "port-arthur-extension"): PA,
+    ("secret-speech-congress", "date-secret-speech"):
+        "names the secret speech, not its day (25 February 1956), where the reverse card starts",
+    ("treaty-1945-place", "name-short-form-ambiguous"):
+        "describes the 1945 treaty by its year and parties, not by the name the other card asks",
+}
+
+
+def test_the_giveaway_check_finds_a_prompt_that_shows_another_cards_answer():
+    # The leftover of issue 20 item 2: each of these two notes answered the other.
+    liu_role = {"id": "liu-shaoqi-role", "front": "What was Liu Shaoqi's part in the alliance?",
+                "back": "In 1949 he led a secret delegation to Moscow that prepared the ground."}
+    liu_date = {"id": "date-liu-mission",
+                "front": "In which months and year was Liu Shaoqi's secret delegation in Moscow?",
+                "back": "June–August 1949",
+                "reverse": {"question": "Which Chinese leader led a secret delegation to Moscow "
+                                        "in June–August 1949?", "answer": "Liu Shaoqi"}}
+    signing = {"id": "signing-date", "front": "On what day was the 1950 treaty signed?",
+               "back": "14 February 1950"}
+    ceremony = {"id": "stalin-mao-at-signing",
+                "front": "What part did Stalin and Mao play at the ceremony of February 14, 1950?",
+                "back": "They attended it, but did not sign."}
+    found = giveaways([liu_role, liu_date, signing, ceremony])
+    assert ("date-liu-mission", "liu-shaoqi-role") in found
+    assert ("stalin-mao-at-signing", "signing-date") in found
+    assert ("signing-date", "stalin-mao-at-signing") not in found
+
+
+def test_no_prompt_shows_another_cards_answer():
+    found = giveaways(CARDS)
+    unexplained = sorted(found - set(ALLOWED_GIVEAWAYS))
+    assert not unexplained, (
+        "these prompts show another card's answer (prompt card, answer card); reword the "
+        f"prompt, or if it gives nothing away add the pair to ALLOWED_GIVEAWAYS with why: "
+        f"{unexplained}")
+    stale = sorted(set(ALLOWED_GIVEAWAYS) - found)
+    assert not stale, f"allowed pairs the check no longer finds: drop them: {stale}"
