@@ -211,6 +211,9 @@ SOURCES = {
         "https://digitalarchive.wilsoncenter.org/document/record-first-contact-between-premier-zhou-and-vice-premier-chen-yi-and-kosygin",
     "time-1965-02-12":
         "http://487790.bceovw70.asia/txt/time/Time1965/1965-02-12/840527.html",
+    # Section E pages a card needed for a fact the pages above do not carry (E.0 YALTA(e), NINE).
+    "yalta-concurrence-book": "https://dushu.com/showbook/120667/1709720.html",
+    "open-letter-1963": "https://ranwenzw.tw/chapter/edyttwfw/aadetdd_2.html",
 }
 
 # Errors seen in passing (fact sheet D.9). Only the notes of a misconception card may
@@ -880,8 +883,6 @@ ALLOWED_GIVEAWAYS = {
     ("railway-no-compensation", "agreement-railway-ports"): RAIL,
     ("date-mao-arrives", "date-stalin-birthday"): HOST,
     ("stalin-first-position", "date-stalin-birthday"): HOST,
-    ("date-summit", "normalisation"):
-        "the date card must name the summit; it does not say that relations were normalised there",
     ("joint-companies-end", "date-joint-companies"): JSC,
     ("joint-companies-four", "date-joint-companies"): JSC,
     ("joint-companies-wholly-chinese", "date-joint-companies"): JSC,
