@@ -219,4 +219,4 @@ def test_any_card_file_builds_or_fails_cleanly():
 
     builds_or_fails_cleanly()
     # Both branches ran (under CI's fixed examples too): each outcome was really checked.
-    assert outcomes["built"] >= 5 and outcomes["refused"] >= 5, outcomes
+    assert outcomes["built"] >= 2 and outcomes["refused"] >= 2, outcomes
