@@ -150,6 +150,22 @@ def test_a_ledger_rebuilt_from_a_release_keeps_the_retiring_release(deck_dir, mo
     assert "0 new, 0 updated, 4 unchanged" in result.output
 
 
+def test_the_changelog_tells_a_card_retired_earlier_from_a_reworded_one(deck_dir, monkeypatch):
+    build(deck_dir, monkeypatch, NOW - 1000, "1.0.0", retired=False)
+    build(deck_dir, monkeypatch, NOW - 500, "2.0.0", retired=True)
+    deck_dir.edit("treaty.yaml", "    notes: Stalin and Mao attended.\n",
+                  "    notes: Stalin and Mao attended the signing.\n")
+    build(deck_dir, monkeypatch, NOW, "3.0.0", retired=True)
+    result = CliRunner().invoke(cli, ["changelog", "--cards", str(deck_dir.cards), "--media",
+                                      str(deck_dir.media), "--ledger", str(deck_dir.ledger)])
+    assert result.exit_code == 0, result.output
+    three = result.output.split("## 3.0.0")[1].split("## 2.0.0")[0]
+    assert "0 new, 0 corrected, 0 reworded and 0 retired notes; 1 card retired earlier updated" in (
+        three)
+    assert "### Retired earlier, updated" in three and "`signatories` (retired in 2.0.0)" in three
+    assert "### Reworded" not in three
+
+
 def test_a_retired_cloze_keeps_every_card_and_none_turns_blank(deck_dir, collection,
                                                                monkeypatch):
     """The notice replaces a retired cloze's text with one deletion for each of its numbers: a

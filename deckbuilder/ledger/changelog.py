@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from deckbuilder.ledger.records import CORRECTED, Ledger, Revision, correction_tag, version_key
+from deckbuilder.ledger.records import (
+    CORRECTED,
+    RETIRED,
+    REWORDED,
+    Ledger,
+    Revision,
+    correction_tag,
+    version_key,
+)
 from deckbuilder.notes import Note
 
 # Main was never a release channel (issue 19): what a learner who built it should know.
@@ -49,6 +57,8 @@ class Release:
     renamed: list[tuple[str, str]]  # (old id, new id)
     # Earlier releases' corrections this one withdraws or amends: (card id, release, what now)
     revised: list[tuple[str, str, str]] = field(default_factory=list)
+    # Cards an earlier release retired that this one changed again: (card id, that release)
+    renoticed: list[tuple[str, str]] = field(default_factory=list)
 
     def counts(self) -> str:
         parts = [f"{len(self.new)} new", f"{len(self.corrected)} corrected",
@@ -60,6 +70,9 @@ class Release:
             count = len(self.revised)
             text += (f"; {count} earlier correction{'s' if count != 1 else ''} withdrawn or "
                      "amended")
+        if self.renoticed:
+            count = len(self.renoticed)
+            text += f"; {count} card{'s' if count != 1 else ''} retired earlier updated"
         return text
 
 
@@ -75,10 +88,15 @@ def releases(ledger: Ledger) -> list[Release]:
     withdrawn later is listed as reworded, one amended later with its amended reason."""
     found = {version: Release(version, [], [], [], [], []) for version in ledger.releases}
     revised = _latest_revisions(ledger)
+    retired_in = {c.card_id: c.version for c in ledger.changes.values() if c.kind == RETIRED}
     for change in sorted(ledger.changes.values(), key=lambda c: c.card_id):
         release = found.setdefault(change.version, Release(change.version, [], [], [], [], []))
         revision = revised.get((change.version, change.card_id))
-        if change.kind == CORRECTED and revision and revision.withdrawn:
+        earlier = retired_in.get(change.card_id)
+        if (change.kind == REWORDED and earlier
+                and version_key(earlier) < version_key(change.version)):
+            release.renoticed.append((change.card_id, earlier))
+        elif change.kind == CORRECTED and revision and revision.withdrawn:
             release.reworded.append(change.card_id)
         elif change.kind == CORRECTED:
             reason = (f"{revision.reason} (amended in {revision.version})" if revision
@@ -257,6 +275,12 @@ def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since:
                     "longer carries that release's correction tag.", ""]
             out += [item(card_id, f"{corrected} correction {text}")
                     for card_id, corrected, text in release.revised] + [""]
+        if release.renoticed:
+            out += ["### Retired earlier, updated", "",
+                    "Nothing to study: learners see only the retirement notice, which names the "
+                    "release that retired the card.", ""]
+            out += [f"- `{card_id}` (retired in {earlier})"
+                    for card_id, earlier in release.renoticed] + [""]
         if release.renamed:
             out += ["### Renamed (reviews kept)", ""]
             out += [f"- `{old}` → {item(new)[2:]}" for old, new in release.renamed] + [""]
