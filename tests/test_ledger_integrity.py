@@ -5,6 +5,7 @@ involved."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -502,3 +503,28 @@ def test_the_changelog_dates_a_release_and_says_which_version_is_in_the_works(re
     out = CliRunner().invoke(cli, ["changelog", "--cards", str(release_dir.cards)]).output
     assert "## 1.1.0 (in the works: not released yet)\n" in out
     assert "## 1.0.0 (2026-05-28)\n" in out
+
+
+def test_a_release_known_only_from_the_record_is_dated_by_its_commit(release_dir, monkeypatch):
+    """2.0.0 was released before ledgers kept release times: the record of what we shipped
+    (its release lines, with the commit they were built at) is what says it was released."""
+    root = release_dir.root
+    _git(root, "init", "-q")
+    _git(root, "config", "user.email", "a@example.org")
+    _git(root, "config", "user.name", "A")
+    _git(root, "add", "-A")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-02T03:04:05Z")
+    _git(root, "commit", "-qm", "cards")
+    build(release_dir, monkeypatch, 1_780_000_000)
+    shipped = release_dir.ledger.with_suffix(".shipped")
+    lines = shipped.read_text("utf-8").splitlines()
+    released = [json.dumps({**json.loads(line), "release": True}, separators=(",", ":"))
+                for line in lines if line.startswith("{")]
+    shipped.write_text("\n".join(lines + released) + "\n", "utf-8")
+    set_version(release_dir, "1.1.0")
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(release_dir, monkeypatch, 1_780_100_000)
+    monkeypatch.chdir(root)
+    out = CliRunner().invoke(cli, ["changelog", "--cards", str(release_dir.cards)]).output
+    assert "## 1.1.0 (in the works: not released yet)\n" in out
+    assert "## 1.0.0 (2026-01-02)\n" in out

@@ -33,16 +33,25 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
         build-deck changelog --since 1.0.0 -o dist/CHANGELOG.md
     """
     from deckbuilder.build import make_notes
-    from deckbuilder.ledger import VERSION_RE, changelog_markdown, git_dates, read_ledger
-    from deckbuilder.paths import default_ledger
+    from deckbuilder.ledger import (
+        VERSION_RE,
+        changelog_markdown,
+        git_dates,
+        read_ledger,
+        read_shipped_file,
+        released_commits,
+    )
+    from deckbuilder.paths import default_ledger, shipped_beside
 
     if since is not None and not VERSION_RE.match(since):
         raise click.BadParameter(f"{since!r} is not a version such as 1.0.0 "
                                  "(major.minor.patch)", param_hint="--since")
-    ledger = read_ledger(ledger_path or default_ledger(cards_dir))
+    ledger_path = ledger_path or default_ledger(cards_dir)
+    ledger = read_ledger(ledger_path)
     made = make_notes(cards_dir, media_dir)
-    dates = git_dates(Path(cards_dir), list(ledger.releases))
-    text = changelog_markdown(made.deck.name, ledger, made.notes, since, dates)
+    commits = released_commits(read_shipped_file(shipped_beside(ledger_path)).record)
+    dates = git_dates(Path(cards_dir), list(ledger.releases), commits)
+    text = changelog_markdown(made.deck.name, ledger, made.notes, since, dates, commits)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -13,6 +13,7 @@ from deckbuilder.ledger.changelog import (
     changelog_markdown,
     description_html,
     git_dates,
+    released_commits,
     releases,
 )
 from deckbuilder.ledger.lockfile import (
@@ -56,4 +57,5 @@ __all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "RETIRED", "VERSION_RE", "C
            "Shipment", "Shipped", "ShippedFile", "ShippedNote", "build_time", "changelog_markdown",
            "check_time", "correction_tag", "description_html", "git_dates", "latest_time",
            "ledger_lines", "make_plan", "merge_ledgers", "merged", "read_ledger", "read_shipped",
-           "read_shipped_file", "refuse_stale_ledger", "releases", "shipments", "version_key"]
+           "read_shipped_file", "refuse_stale_ledger", "released_commits", "releases", "shipments",
+           "version_key"]

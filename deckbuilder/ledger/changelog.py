@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from deckbuilder.ledger.records import (
     correction_tag,
     version_key,
 )
+from deckbuilder.ledger.shipped import Shipped
 from deckbuilder.notes import Note
 
 # Main was never a release channel (issue 19): what a learner who built it should know.
@@ -201,8 +203,20 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def git_dates(folder: Path, versions: list[str]) -> dict[str, str] | None:
-    """The date of each release's tag `v<version>` in git, or None outside a git repository."""
+def released_commits(record: Shipped) -> dict[str, str | None]:
+    """Each version the record of what we shipped says was released, with the commit its
+    release build was made at (the first recorded), so a release needs no tag to be known."""
+    found: dict[str, str | None] = {}
+    for shipment in record.shipments:
+        if shipment.release and shipment.version:
+            found.setdefault(shipment.version, shipment.commit)
+    return found
+
+
+def git_dates(folder: Path, versions: list[str],
+              commits: dict[str, str | None] | None = None) -> dict[str, str] | None:
+    """The date of each release's tag `v<version>` in git or, untagged, of the commit its
+    release build was made at (from `commits`); None outside a git repository."""
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
@@ -216,17 +230,21 @@ def git_dates(folder: Path, versions: list[str]) -> dict[str, str] | None:
     dates = {}
     for version in versions:
         date = git("log", "-1", "--format=%cs", f"refs/tags/v{version}", "--")
+        commit = (commits or {}).get(version)
+        if not date and commit:
+            date = git("log", "-1", "--format=%cs", f"{commit}^{{commit}}", "--")
         if date:
             dates[version] = date
     return dates
 
 
 def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since: str | None = None,
-              dates: dict[str, str] | None = None) -> str:
+              dates: dict[str, str] | None = None, released: Iterable[str] = ()) -> str:
     """Release notes in Markdown, newest release first; only releases after `since` if given.
 
     `dates` maps versions to their tag's date (from git_dates; an untagged release has none);
-    None means there is no git history to read, which the text says.
+    None means there is no git history to read, which the text says. `released` names the
+    versions the record of what we shipped says were released, besides the ledger's.
     """
     prompts = {note.card_id: prompt(note) for note in notes}
 
@@ -252,12 +270,13 @@ def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since:
     if ledger.releases and not chosen:
         out += [f"No releases after {since}.", ""]
     newest = max(ledger.releases, key=version_key, default=None)
+    out_now = set(ledger.released) | set(released)
     for release in chosen:
         when = f" ({dates[release.version]})" if dates and release.version in dates else ""
         if not when and release.version in ledger.released:  # untagged: its release build's day
             day = datetime.fromtimestamp(ledger.released[release.version], timezone.utc)
             when = f" ({day:%Y-%m-%d})"
-        elif release.version == newest and ledger.released and newest not in ledger.released:
+        elif release.version == newest and out_now and newest not in out_now:
             when = " (in the works: not released yet)"
         out += [f"## {release.version}{when}", "", release.counts() + ".", ""]
         if release.corrected:
