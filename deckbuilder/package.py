@@ -31,9 +31,10 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 def retired_deck_name(deck_name: str) -> str:
     """Where a new learner's copies of retired notes go: a deck of its own at the top level (a
-    subdeck is studied with its parent), so a first import never offers them for study."""
+    subdeck is studied with its parent), so a first import never offers them for study. The
+    warning comes first: a phone's deck list shows only the start of a name."""
     top = deck_name.replace("::", " - ")  # '::' would make it a subdeck
-    return f"{top} — retired (not for study)"
+    return f"Retired, not for study: {top}"
 
 
 def retired_deck_id(deck_id: int) -> int:
@@ -94,9 +95,10 @@ def collection_file(deck: Deck, notes: list[Note], note_types: tuple[NoteType, .
         # Anki never moves a card a learner has: theirs stay in the deck, tagged retired.
         decks.append(genanki.Deck(retired_deck_id(deck.id), retired_deck_name(deck.name), (
             f"Cards retired from <i>{html.escape(deck.name)}</i>, tagged "
-            "build-deck::retired. They are here so that they are not among the cards to learn; "
-            "they are not for study. Your own copies of them, if you studied them, stay where "
-            "they were.")))
+            "build-deck::retired: not for study. They are here so that they are not among the "
+            "cards to learn. If you took the deck for the first time, delete this deck (its "
+            "gear, then Delete): nothing you studied is in it. Your own copies of retired cards, "
+            "if you studied them, stay where they were.")))
 
     # An unsynced file rather than memory: a 100k-card collection is ~50 MB, and an in-memory one
     # is held twice over (database, then its serialized copy). The name is unlinked as soon as
@@ -128,6 +130,8 @@ def _fill_collection(cursor: sqlite3.Cursor, decks: list, notes: list[Note],
     genanki.Package(decks).write_to_db(cursor, plan.created, iter(()))
     deck_id = decks[0].deck_id
     retired_id = decks[-1].deck_id
+    if retired_id != deck_id:
+        _retired_deck_options(cursor, retired_id)
     # Ids only need to be stable between builds: Anki matches notes by guid on import.
     first_id = plan.created * 1000
     cursor.executemany(
@@ -141,13 +145,33 @@ def _fill_collection(cursor: sqlite3.Cursor, decks: list, notes: list[Note],
         "INSERT INTO cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
         " lapses, left, odue, odid, flags, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
         (next(card_ids), first_id + position, retired_id if note.retired else deck_id, ord_,
-         plan.note_mod(note), -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, "")
+         plan.note_mod(note), -1, 0, SUSPENDED if note.retired else 0, position, 0, 0, 0, 0, 0,
+         0, 0, 0, "")
         for position, note in enumerate(notes) for ord_ in note.card_ords))
     (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
     stored = json.loads(models_json)
     for note_type in note_types:
         stored[str(note_type.id)]["mod"] = plan.note_type_mod(note_type)
     cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
+
+
+# A retired note's new cards arrive suspended, in a deck whose options show no new card: Anki
+# 2.1.50 and 2.1.55 keep both on a first import (tests/test_engines.py); later importers reset
+# both (with default options), which the deck's name and description then answer.
+SUSPENDED = -1
+
+
+def _retired_deck_options(cursor: sqlite3.Cursor, retired_id: int) -> None:
+    """Give the retired deck its own options: no new cards and no reviews a day."""
+    (dconf_json, decks_json) = cursor.execute("SELECT dconf, decks FROM col").fetchone()
+    options, decks = json.loads(dconf_json), json.loads(decks_json)
+    retired = json.loads(json.dumps(options["1"]))  # a copy of genanki's default options
+    retired.update(id=retired_id, name="Retired cards (not for study)")
+    retired["new"]["perDay"] = retired["rev"]["perDay"] = 0
+    options[str(retired_id)] = retired
+    decks[str(retired_id)]["conf"] = retired_id
+    cursor.execute("UPDATE col SET dconf = ?, decks = ?", (json.dumps(options, sort_keys=True),
+                                                           json.dumps(decks, sort_keys=True)))
 
 
 def package_writer(collection: bytes | BinaryIO, media: dict[str, MediaFile],

@@ -151,8 +151,9 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                 rows = conn.execute("SELECT id, guid, mid, mod, flds, tags FROM notes").fetchall()
                 (models_json, decks_json) = conn.execute("SELECT models, decks FROM col").fetchone()
                 reviews = conn.execute("SELECT count() FROM revlog").fetchone()[0]
-                studied = conn.execute("SELECT count() FROM cards WHERE type != 0 OR queue != 0"
-                                       ).fetchone()[0]
+                # A build ships only new cards (a retired note's suspended, queue -1).
+                studied = conn.execute("SELECT count() FROM cards WHERE type != 0 OR queue "
+                                       "NOT IN (0, -1)").fetchone()[0]
             finally:
                 conn.close()
             if reviews or studied:

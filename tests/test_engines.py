@@ -333,3 +333,33 @@ def test_an_extra_zip_member_imports_cleanly(engine, built, tmp_path):
     with zipfile.ZipFile(built.package) as zf:
         shipped_media = sorted(json.loads(zf.read("media")).values())
     assert len(shipped_media) == 2 and with_extra["media"] == plain["media"] == shipped_media
+
+
+# The first importers keep a new card's suspension from the package (and the legacy one the
+# retired deck's options); from 24.11 an import with default options makes every new card
+# new, so there only the deck's name and description keep a new learner off them.
+KEEPS_SUSPENSION = {"2.1.50", "2.1.55"}
+
+
+def test_a_new_learners_retired_cards_stay_out_of_study(engine, tmp_path, monkeypatch):
+    engine_py, _ = engine
+    write_deck(tmp_path)
+    deck_dir = tmp_path / "cards"
+    text = (deck_dir / "treaty.yaml").read_text("utf-8")
+    (deck_dir / "treaty.yaml").write_text(
+        text.replace("  - id: signatories\n", "  - id: signatories\n    retired: true\n"),
+        "utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(day(0)))
+    package = tmp_path / "deck.apkg"
+    result = CliRunner().invoke(cli, ["build", "--cards", str(deck_dir), "--media",
+                                      str(tmp_path / "media"), "-o", str(package)])
+    assert result.exit_code == 0, result.output
+    learner = play(engine_py, tmp_path / "learner", imports((1, package)))
+    retired = {key: card for key, card in learner["cards"].items()
+               if key.startswith(guid("signatories") + "/")}
+    assert retired and all(card["deck"] == f"Retired, not for study: {DECK}"
+                           for card in retired.values())
+    assert all(card["deck"] == DECK for key, card in learner["cards"].items()
+               if key not in retired)
+    if learner["anki"] in KEEPS_SUSPENSION:
+        assert all(card["queue"] == -1 for card in retired.values()), retired

@@ -25,7 +25,7 @@ from deckbuilder.package import retired_deck_id, retired_deck_name
 
 NOW = int(time.time())
 MAIN = "Test Treaty Deck"
-RETIRED = "Test Treaty Deck — retired (not for study)"
+RETIRED = "Retired, not for study: Test Treaty Deck"
 
 
 def build(deck_dir, monkeypatch, epoch: int, version: str, retired: bool) -> None:
@@ -101,6 +101,26 @@ def test_an_existing_learner_keeps_retired_cards_and_reviews(deck_dir, collectio
     assert "Retired in version 1.1.0" in note_for(collection, "signatories")["Front"]
 
 
+def test_a_retired_notes_cards_ship_suspended_in_a_deck_with_no_new_cards(deck_dir, monkeypatch):
+    """What the package asks of a first import (Anki 2.1.50 and 2.1.55 do it; later importers
+    reset a card's queue and the deck's options: tests/test_engines.py measures each)."""
+    import json
+
+    build(deck_dir, monkeypatch, NOW, "1.0.0", retired=True)
+    with zipfile.ZipFile(deck_dir.output) as zf:
+        data = zf.read("collection.anki2")
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(data)
+    rid = retired_deck_id(DECK_ID)
+    queues = dict(conn.execute("SELECT did, group_concat(DISTINCT queue) FROM cards GROUP BY did"))
+    dconf, decks = (json.loads(x) for x in conn.execute("SELECT dconf, decks FROM col").fetchone())
+    conn.close()
+    assert queues == {DECK_ID: "0", rid: "-1"}
+    options = dconf[str(decks[str(rid)]["conf"])]
+    assert options["new"]["perDay"] == options["rev"]["perDay"] == 0
+    assert decks[str(DECK_ID)]["conf"] == 1 and dconf["1"]["new"]["perDay"] > 0
+
+
 def test_the_retired_deck_id_is_permanent_and_its_own(deck_dir, monkeypatch):
     build(deck_dir, monkeypatch, NOW - 1000, "1.0.0", retired=False)
     assert package_decks(deck_dir.output) == {1: "Default", DECK_ID: MAIN}  # none retired: none
@@ -109,7 +129,7 @@ def test_the_retired_deck_id_is_permanent_and_its_own(deck_dir, monkeypatch):
     assert decks[retired_deck_id(DECK_ID)] == retired_deck_name(MAIN) == RETIRED
     assert retired_deck_id(DECK_ID) not in (DECK_ID, 1)
     assert retired_deck_id(DECK_ID) == retired_deck_id(DECK_ID) < 2 ** 53
-    assert retired_deck_name("Parent::Child").startswith("Parent - Child — retired")
+    assert retired_deck_name("Parent::Child") == "Retired, not for study: Parent - Child"
 
 
 def test_install_puts_a_new_learners_retired_notes_in_the_retired_deck(deck_dir, tmp_path,
@@ -160,8 +180,8 @@ def test_the_changelog_tells_a_card_retired_earlier_from_a_reworded_one(deck_dir
                                       str(deck_dir.media), "--ledger", str(deck_dir.ledger)])
     assert result.exit_code == 0, result.output
     three = result.output.split("## 3.0.0")[1].split("## 2.0.0")[0]
-    assert "0 new, 0 corrected, 0 reworded and 0 retired notes; 1 card retired earlier updated" in (
-        three)
+    assert ("0 new, 0 corrected, 0 reworded and 0 retired notes; 1 card retired in an earlier "
+            "release updated") in three
     assert "### Retired earlier, updated" in three and "`signatories` (retired in 2.0.0)" in three
     assert "### Reworded" not in three
 

@@ -74,7 +74,8 @@ class Release:
                      "amended")
         if self.renoticed:
             count = len(self.renoticed)
-            text += f"; {count} card{'s' if count != 1 else ''} retired earlier updated"
+            text += (f"; {count} card{'s' if count != 1 else ''} retired in an earlier release "
+                     "updated")
         return text
 
 
@@ -170,8 +171,9 @@ def description_html(ledger: Ledger, notes: list[Note], version: str) -> str:
                 for card_id, reason in release.corrected)
             parts.append(f"<details><summary>Corrected in {html.escape(release.version)}: "
                          f"{count} fact{'s' if count != 1 else ''} you may have learned wrong. "
-                         f"Find them in the Browse window with <code>tag:{html.escape(tag)}</code> "
-                         "and, if you like, reset them (Cards → Reset; Forget in older "
+                         f"Find {'them' if count != 1 else 'it'} in the Browse window with "
+                         f"<code>tag:{html.escape(tag)}</code> and, if you like, reset "
+                         f"{'them' if count != 1 else 'it'} (Cards → Reset; Forget in older "
                          f"versions).</summary><ul>{items}</ul></details>")
         if release.revised:
             count = len(release.revised)
