@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckbuilder.atomic import refuse_special
 from deckbuilder.errors import Problems, counted, display_path
 from deckbuilder.paths import DECK_FILE, RECOVER, SHIPPED_MEMBER, default_ledger, shipped_beside
 
@@ -160,6 +161,8 @@ def refuse_own_inputs(output: Path, inputs: Inputs, is_ledger: bool = False) -> 
     is_ledger: output is the ledger itself (`ledger --from` writes it), which it may replace.
     """
     output = Path(output)
+    refuse_special(output, "Write the ledger to a file (--ledger cards.lock)" if is_ledger
+                   else f"Write to a file, such as -o dist/{output.name}")
     target = output.absolute().resolve()  # through symbolic links, dangling ones too
     clash = None  # (what it is, the input's path)
     for kind, folder in (("card", inputs.cards_dir), ("media", inputs.media_dir)):

@@ -232,6 +232,10 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None,
                                    "name the .apkg to verify.")
     card_ids = card_ids_from_ledger(ledger_path or default_ledger(cards_dir))
     try:
+        if upgrade_from is not None:
+            from deckbuilder.upgrade import read_package
+
+            read_package(upgrade_from)  # a bad one is told before the long import
         report = run_verify(package, card_ids)
     except AnkiMissing as e:
         click.echo(f"Error: {e}", err=True)

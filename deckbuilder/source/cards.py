@@ -200,10 +200,16 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     if not cards_dir.is_dir():
         problems.add(display_path(cards_dir), message="no such folder of cards")
         problems.raise_if_any()
-    if not deck_path.is_file():
+    if not deck_path.exists() and not deck_path.is_symlink():
+        # Alone: every card naming a source would also fail, for this one reason.
         problems.add(display_path(deck_path), message="missing: it names the deck and its "
-                     "sources (see README: 'cards/deck.yaml')")
+                     "sources. Restore it (git checkout -- "
+                     f"{display_path(deck_path)}), or write one (see README: 'cards/deck.yaml'; "
+                     "build-deck new DIR makes a deck with one)")
+        problems.raise_if_any()
     settings = read_deck_file(deck_path, problems)
+    if problems.found and settings == DeckSettings():  # unreadable: cards would fail for it
+        problems.raise_if_any()
     sources, marks = settings.sources, settings.marks
     cards: list[Card] = []
     context = _Context(sources, media_dir)
