@@ -80,7 +80,10 @@ class Staged:
         # instant leaves a file named with its pid, which the next build removes once that
         # process is gone. Elsewhere the file has that name from the start, and the same
         # clean-up applies.
-        self.fd, self.temporary = _open_temporary(path)
+        try:
+            self.fd, self.temporary = _open_temporary(path)
+        except OSError as e:  # name the file asked for, not our temporary beside it
+            raise OSError(e.errno, e.strerror, str(path)) from None
         self.done = False
         try:
             mode = _file_mode(path)

@@ -68,19 +68,23 @@ def refuse_lost_ledger(ledger_path: Path, output: Path) -> None:
     problems.raise_if_any()
 
 
-def refuse_lost_record(record_path: Path, output: Path) -> None:
-    """Raise DeckError when the record of what we shipped is missing but existed: git had it,
-    or the package built before carries it. Otherwise (a new deck, or a deck built before
-    build-deck kept the record) it starts with this build."""
+def refuse_lost_record(record_path: Path, output: Path, emptied: bool = False) -> None:
+    """Raise DeckError when the record of what we shipped is missing (or emptied) but existed:
+    git had it, or the package built before carries it. Otherwise (a new deck, or a deck built
+    before build-deck kept the record) it starts with this build."""
     record_path = Path(record_path).absolute()
     commit = _git_commit_with(record_path)
+    if commit and emptied and '"note"' not in (_git(record_path.parent, "show",
+                                                   f"{commit}:./{record_path.name}") or ""):
+        commit = None  # git has it empty too
     file, name = display_path(record_path), record_path.name
+    lost = "empty" if emptied else "missing"
     message = ""
     if commit:
-        message = (f"the record of what we shipped is missing, but git has it (commit "
+        message = (f"the record of what we shipped is {lost}, but git has it (commit "
                    f"{commit}): restore it with  git checkout {commit} -- {name}")
     elif _carries_record(Path(output)):
-        message = (f"the record of what we shipped is missing, but {display_path(Path(output))} "
+        message = (f"the record of what we shipped is {lost}, but {display_path(Path(output))} "
                    f"carries it: restore it with  unzip -p {display_path(Path(output))} "
                    f"{SHIPPED_MEMBER} > {name}")
     if message:

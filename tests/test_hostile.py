@@ -381,3 +381,39 @@ def test_ledger_from_the_last_package_then_build_keeps_every_stamp_at_its_floor(
            for card_id, entry in ledger.cards.items()
            if entry.mod < record.stamp_floor(guid_for(ledger.deck_id, card_id))}
     assert low == {}
+
+
+@pytest.mark.parametrize("name", ["cards.lock", "cards.shipped"])
+def test_a_byte_order_mark_an_editor_added_is_read_past(built: BuiltDeck, name: str):
+    # Notepad saves UTF-8 with a BOM: the ledger gave 323 problems, the record one.
+    path = built.root / name
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = run_build(built.root)
+    assert result.exit_code == 0, result.output
+
+
+def test_an_emptied_record_of_what_we_shipped_is_refused_like_a_lost_one(built: BuiltDeck):
+    built.record.write_bytes(b"")
+    before = built.snapshot()
+    result = run_build(built.root)
+    assert result.exit_code == 1, result.output
+    assert "the record of what we shipped is empty, but" in result.output
+    assert f"unzip -p {built.package} build-deck.shipped > cards.shipped" in result.output
+    assert built.snapshot() == before
+
+
+def test_a_negative_deck_id_is_out_of_range_not_text(built: BuiltDeck):
+    deck = built.root / "cards" / "deck.yaml"
+    deck.write_text(deck.read_text().replace("id: 1234567890", "id: -5"))
+    result = run_build(built.root)
+    assert result.exit_code == 1
+    assert "'id' must be a whole number from 1 to 9007199254740991, not -5" in result.output
+
+
+def test_an_unwritable_output_folder_names_the_output_not_a_temporary(built: BuiltDeck):
+    # /proc takes no new files, even from root (a read-only folder stands in for it elsewhere).
+    output = Path("/proc/build-deck-test.apkg")
+    result = run_build(built.root, output=output)
+    assert result.exit_code == 1, result.output
+    assert f"could not read or write a file: {output}: " in result.output
+    assert ".tmp" not in result.output

@@ -113,6 +113,7 @@ def read_ledger(path: Path, latest: int | None = None) -> Ledger:
     # A Windows checkout (core.autocrlf) ends lines with CRLF: the records and their check are
     # the same. A CR inside a field is always escaped, so no CR before a newline is content.
     text = text.replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff")  # an editor's byte-order mark: not part of the check
     if not text.strip():
         refuse("the ledger is empty (it was emptied, or a write was cut short)")
     rows = text.split("\n")  # not splitlines(): U+2028 and friends are text to it
