@@ -417,3 +417,24 @@ def test_an_unwritable_output_folder_names_the_output_not_a_temporary(built: Bui
     assert result.exit_code == 1, result.output
     assert f"could not read or write a file: {output}: " in result.output
     assert ".tmp" not in result.output
+
+
+def test_setup_git_outside_a_repository_says_to_run_git_init(built: BuiltDeck, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(built.root.parent))
+    result = CliRunner().invoke(cli, ["setup-git", "--cards", str(built.root / "cards")])
+    assert result.exit_code == 1, result.output
+    assert "not in a git repository; setup-git sets up the repository that keeps the deck: " \
+           "run `git init` there first" in result.output
+
+
+def test_ledger_merge_with_another_file_is_one_problem_and_writes_nothing(built: BuiltDeck):
+    readme = built.root / "README.md"
+    readme.write_text("# My deck\n")
+    ours = built.root / "ours.lock"
+    ours.write_bytes(built.ledger.read_bytes())
+    for args in ([built.ledger, ours, readme], [built.ledger, readme, built.ledger]):
+        result = CliRunner().invoke(cli, ["ledger", "--merge", *map(str, args)])
+        assert result.exit_code == 1, result.output
+        assert f"{readme}: is not a ledger" in result.output
+        assert readme.read_text() == "# My deck\n"
+        assert ours.read_bytes() == built.ledger.read_bytes()

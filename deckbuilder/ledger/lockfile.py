@@ -72,9 +72,8 @@ MAX_LEDGER = 256 << 20  # a 100 000-card ledger is 6 MB
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})( |$)")
 
 
-NOT_A_LEDGER = ("is not a ledger (it has no 'build-deck ledger' line): --ledger names the "
-                "deck's ledger, cards.lock beside the cards folder; point it there, or leave "
-                "--ledger out")
+NOT_A_LEDGER = ("is not a ledger (it has no 'build-deck ledger' line): name the deck's ledger, "
+                "cards.lock beside the cards folder (the default of --ledger)")
 
 
 def looks_like_ledger(data: bytes) -> bool:
