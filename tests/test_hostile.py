@@ -438,3 +438,42 @@ def test_ledger_merge_with_another_file_is_one_problem_and_writes_nothing(built:
         assert f"{readme}: is not a ledger" in result.output
         assert readme.read_text() == "# My deck\n"
         assert ours.read_bytes() == built.ledger.read_bytes()
+
+
+@pytest.mark.parametrize("args", [["-o", ""], ["preview", "-o", ""], ["changelog", "-o", ""],
+                                  ["--ledger", ""], ["verify", ""], ["ledger", "--from", ""],
+                                  ["install", ""], ["new", "", "--name", "x"], ["--media", ""]])
+def test_an_empty_path_is_a_usage_error(built: BuiltDeck, monkeypatch, args):
+    # `-o ''` (a variable that was never set) gave a traceback: PosixPath('.') has an empty name.
+    monkeypatch.chdir(built.root)
+    before = built.snapshot()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "is empty: name a file or folder" in result.output
+    assert built.snapshot() == before
+
+
+def test_a_card_file_with_an_upper_case_extension_is_read(tmp_path: Path):
+    write_deck(tmp_path, {"one.yaml": card("front: q1\nback: a1", "one"),
+                          "two.YAML": card("front: q2\nback: a2", "two")})
+    result = run_build(tmp_path)
+    assert result.exit_code == 0, result.output
+    with anki_collection(tmp_path / "dist" / "deck.apkg", tmp_path / "anki") as col:
+        assert imported_note(col, "two")["Back"] == "a2"
+
+
+def test_install_of_a_bad_package_is_one_clear_error(built: BuiltDeck):
+    # Malformed deck or note-type JSON gave a traceback; a pipe hung install.
+    from anki.collection import Collection
+
+    target = built.root / "anki" / "collection.anki2"
+    target.parent.mkdir()
+    Collection(str(target)).close()
+    bad = _bad_packages(built)
+    for name in ("deck JSON", "note-type JSON", "pipe"):
+        package, said = bad[name]
+        result = CliRunner().invoke(cli, ["install", str(package), "--collection", str(target),
+                                          "--dry-run"])
+        assert result.exit_code == 1, (name, result.output)
+        assert isinstance(result.exception, SystemExit), (name, result.exception)
+        assert f"Error: {package}: " in result.output and said in result.output, result.output

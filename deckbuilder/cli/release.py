@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from deckbuilder import DeckError
-from deckbuilder.cli.options import cards_option, ledger_option, media_option, output_option
+from deckbuilder.cli.options import (
+    NamedPath,
+    cards_option,
+    ledger_option,
+    media_option,
+    output_option,
+)
 from deckbuilder.errors import counted
 
 
@@ -53,10 +59,10 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
 
 
 @click.command(short_help="Rebuild a lost ledger from a release, or merge two ledgers.")
-@click.option("--from", "package", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--from", "package", type=NamedPath(dir_okay=False, path_type=Path),
               help="The package you last released to learners.")
 @click.option("--merge", "merge", nargs=3, metavar="BASE OURS THEIRS",
-              type=click.Path(dir_okay=False, path_type=Path),
+              type=NamedPath(dir_okay=False, path_type=Path),
               help="Merge three ledgers into OURS (git's merge driver: build-deck setup-git).")
 @cards_option
 @media_option

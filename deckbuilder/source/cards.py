@@ -224,7 +224,8 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         problems.add(deck_file, *marks.get("description", (0, 0)), message="the deck "
                      "description cannot show images (Anki keeps no media for it); remove the "
                      "![...](...) image")
-    card_files = [*cards_dir.glob("*.yaml"), *cards_dir.glob("*.yml")]
+    # Any case: a file saved as 21-dates.YAML is cards too, not silently left out.
+    card_files = [p for p in cards_dir.iterdir() if p.suffix.lower() in (".yaml", ".yml")]
     for path in sorted(card_files, key=lambda p: p.name):
         if path.name != DECK_FILE and not editor_file(path.name):
             cards.extend(_read_card_file(path, problems, context))
