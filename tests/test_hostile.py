@@ -477,3 +477,14 @@ def test_install_of_a_bad_package_is_one_clear_error(built: BuiltDeck):
         assert result.exit_code == 1, (name, result.output)
         assert isinstance(result.exception, SystemExit), (name, result.exception)
         assert f"Error: {package}: " in result.output and said in result.output, result.output
+
+
+def test_a_missing_media_folder_is_one_problem(built: BuiltDeck):
+    # It gave one problem for each file a card names (80 on the treaty deck).
+    (built.root / "media").rename(built.root / "media-moved")
+    result = run_build(built.root)
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == 2, result.output
+    assert "media: no such folder of media, though the cards name 2 files in it" in (
+        result.output)
+    assert "restore it, or name it with --media" in result.output

@@ -242,6 +242,13 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         problems.add(display_path(cards_dir), message="no cards found: add a *.yaml file with "
                      "a 'cards:' list")
     style = _read_style(Path(cards_dir).resolve().parent / STYLE_FILE, settings, problems)
+    if not media_dir.is_dir():  # one problem, not one for each file the cards name
+        lost = [p for p in problems.found if " not found in " in p.message]
+        if lost:
+            problems.found = [p for p in problems.found if p not in lost]
+            problems.add(display_path(media_dir), message=f"no such folder of media, though the "
+                         f"cards name {len(lost)} files in it (such as in {lost[0].file}): "
+                         "restore it, or name it with --media")
     problems.raise_if_any()
     return Deck(settings.name, settings.id, settings.description, sources, cards, cards_dir,
                 media_dir, context.media, marks, settings.version, settings.note_types, style)
