@@ -259,6 +259,8 @@ def _bad_packages(built: BuiltDeck) -> dict[str, tuple[Path, str]]:
                                                  "is a package Anki exported from a collection")
     os.mkfifo(tmp / "pipe.apkg")
     made["pipe"] = (tmp / "pipe.apkg", "is not a regular file")
+    # A regular file whose read fails (EIO), even for root, who reads a file without permission.
+    made["unreadable"] = (Path("/proc/self/mem"), "cannot be read: Input/output error")
     return made
 
 
@@ -282,7 +284,9 @@ def test_bad_packages_are_one_clear_error_for_verify_and_ledger_from(built: Buil
             errors = [line for line in result.output.splitlines() if line.startswith("Error")]
             assert errors == [f"Error: {package}: {errors[0].split(': ', 2)[2]}"], (
                 name, command, result.output)
-            if command != "verify" or "JSON" not in name and "SQLite" not in name:
+            if command == "verify" and name == "unreadable":  # never "not a zip"
+                assert "is unreadable: Input/output error" in result.output, result.output
+            elif command != "verify" or "JSON" not in name and "SQLite" not in name:
                 assert said in result.output, (name, command, result.output)
             else:  # Anki's own importer finds it first
                 assert "Anki cannot import it" in result.output, result.output
