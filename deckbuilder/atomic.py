@@ -7,9 +7,12 @@ import hashlib
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+from deckbuilder.errors import Problems, display_path
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -28,6 +31,8 @@ def write_together(files: list[tuple[Path, Callable[[BinaryIO], object]]]) -> No
     renames leaves the first files new and the rest old (the ledger records the package's
     digest, so the next build sees that).
     """
+    for path, _ in files:
+        refuse_special(Path(path))
     staged: list[Staged] = []
     try:
         for path, write in files:
@@ -38,6 +43,23 @@ def write_together(files: list[tuple[Path, Callable[[BinaryIO], object]]]) -> No
         for one in staged:
             one.close()
     sync_folders(*(one.path.parent for one in staged))
+
+
+def refuse_special(path: Path, fix: str = "") -> None:
+    """Raise DeckError if path is a device, a pipe or a socket (such as /dev/null): the new
+    file is moved into its place, which would replace the device itself."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # nothing there yet (or a folder in the way, which writing reports)
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    problems = Problems()
+    problems.add(display_path(path), message="is not a regular file but a device, a pipe or a "
+                 "socket: build-deck writes a new file and moves it into place, which would "
+                 "replace it, so nothing was written. "
+                 + (fix or f"Write to a file, such as dist/{Path(path).name}"))
+    problems.raise_if_any()
 
 
 def sync_folders(*folders: Path) -> None:
@@ -58,7 +80,10 @@ class Staged:
         # instant leaves a file named with its pid, which the next build removes once that
         # process is gone. Elsewhere the file has that name from the start, and the same
         # clean-up applies.
-        self.fd, self.temporary = _open_temporary(path)
+        try:
+            self.fd, self.temporary = _open_temporary(path)
+        except OSError as e:  # name the file asked for, not our temporary beside it
+            raise OSError(e.errno, e.strerror, str(path)) from None
         self.done = False
         try:
             mode = _file_mode(path)

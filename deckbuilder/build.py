@@ -151,8 +151,8 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
     elif safety.mismatched(output, old.package):
         safety.refuse_stale_ledger(_state(old, made.deck.id), ledger_path, output)
     record = read_shipped_file(shipped_beside(ledger_path))
-    if record.missing:
-        safety.refuse_lost_record(record.path, output)
+    if record.missing or (old.cards and not record.record.shipments):
+        safety.refuse_lost_record(record.path, output, emptied=not record.missing)
     shipment = Shipment(_deck_facts(made.deck), made.notes, made.note_types,
                         {name: m.package_name for name, m in made.media.items()})
     plan = make_plan(shipment, old, ledger_path, now, release)

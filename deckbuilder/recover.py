@@ -12,14 +12,12 @@ import json
 import re
 import sqlite3
 import tempfile
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NoReturn
 
+from deckbuilder.apkg import USE_OURS, extract_collection, fail, note_rows, refuse_export, tables
 from deckbuilder.build import make_notes
 from deckbuilder.errors import Problems, display_path
-from deckbuilder.files import InputFileError, check_regular
 from deckbuilder.ledger import (
     CORRECTED,
     RETIRED,
@@ -30,6 +28,7 @@ from deckbuilder.ledger import (
     NoteTypeEntry,
     Rename,
     Revision,
+    Shipped,
     check_time,
     correction_tag,
     latest_time,
@@ -40,68 +39,20 @@ from deckbuilder.notes import (
     RETIRED_TAG,
     Note,
     NoteType,
+    field_hash,
     guid_for,
     retired_note,
     retiring_release,
 )
 from deckbuilder.paths import SHIPPED_MEMBER
 
-MAX_PACKAGE = 4 << 30
-# Entries only Anki's own export writes (2.1.50+: collection.anki21 or, zstd-compressed,
-# collection.anki21b, beside a stub collection.anki2 and a meta file); build-deck never does.
-_ANKI_EXPORT = ("collection.anki21b", "collection.anki21", "meta")
-
-
-def _refuse_export(file: str, found: str) -> None:
-    problems = Problems()
-    problems.add(file, message=f"is a package Anki exported from a collection (it holds "
-                 f"{found}), not one build-deck built: it carries a learner's edits, reviews "
-                 "and Anki's import times, not what a release shipped, so no ledger can be "
-                 "made from it. Use the .apkg build-deck wrote for your last release (its "
-                 "download, or a build at its tagged commit), or restore cards.lock from git "
-                 "(git checkout -- cards.lock)")
-    problems.raise_if_any()
-
-
-def _malformed(file: str, what: str) -> NoReturn:
-    problems = Problems()
-    problems.add(file, message=f"its {what} is malformed: not a package build-deck wrote (or "
-                 "a damaged one); use the .apkg build-deck wrote for your last release")
-    problems.raise_if_any()
-    raise AssertionError("unreachable")
-
-
-def _tables(file: str, decks_json: object, models_json: object) -> tuple[dict, dict]:
-    """The collection's decks (by id) and note types (by id as text), checked for the shape
-    build-deck writes. Raises DeckError naming the package."""
-    try:
-        decks = json.loads(decks_json)  # type: ignore[arg-type]
-        deck_rows = {int(d["id"]): d for d in decks.values()}
-        if not all(isinstance(d.get("name"), str) and isinstance(d.get("desc", ""), str)
-                   for d in deck_rows.values()):
-            raise ValueError
-    except (TypeError, ValueError, KeyError, AttributeError):
-        _malformed(file, "deck table (the decks JSON)")
-    try:
-        models = json.loads(models_json)  # type: ignore[arg-type]
-        for model in models.values():
-            ok = (isinstance(model["mod"], int) and isinstance(model["name"], str)
-                  and all(isinstance(f["name"], str) for f in model["flds"])
-                  and all(isinstance(t[k], str) for t in model["tmpls"]
-                          for k in ("name", "qfmt", "afmt")))
-            if not ok:
-                raise ValueError
-    except (TypeError, ValueError, KeyError, AttributeError):
-        _malformed(file, "note-type table (the models JSON)")
-    return deck_rows, models
-
-
-def _note_rows(file: str, rows: list) -> list:
-    """The notes table's rows, checked for the types build-deck writes."""
-    types = (int, str, int, int, str, str)  # id, guid, note type, mod, fields, tags
-    if not all(len(row) == len(types) and all(map(isinstance, row, types)) for row in rows):
-        _malformed(file, "notes table")
-    return rows
+# A digest no note has: the next build takes the note for changed, and stamps it anew.
+SUPERSEDED = "superseded"
+# Why an export of a collection will not do for a ledger.
+_NOT_A_RELEASE = ("it carries a learner's edits, reviews and Anki's import times, not what a "
+                  "release shipped, so no ledger can be made from it. Use the .apkg build-deck "
+                  "wrote for your last release (its download, or a build at its tagged commit), "
+                  "or restore cards.lock from git (git checkout -- cards.lock)")
 
 
 @dataclass(frozen=True)
@@ -119,33 +70,25 @@ def _digest(note_type_id: int, fields: str, tags: str) -> str:
 
 
 def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
-                        note_types: tuple[NoteType, ...] | None = None) -> Recovered:
-    """The ledger the released package implies for today's cards. Raises DeckError."""
+                        note_types: tuple[NoteType, ...] | None = None,
+                        shipped: Shipped | None = None) -> Recovered:
+    """The ledger the released package implies for today's cards. Raises DeckError.
+
+    shipped: the record of what we shipped, whose stamps no ledger may go below (a build
+    refuses such a ledger as stale): a note a later build shipped with a higher stamp gets
+    that stamp."""
     problems = Problems()
     file = display_path(Path(package))
     made = make_notes(cards_dir, media_dir, note_types)
     deck = made.deck
-    try:
-        check_regular(Path(package), MAX_PACKAGE)
-        with zipfile.ZipFile(package) as zf, tempfile.TemporaryDirectory() as folder:
-            names = zf.namelist()
-            exported = [n for n in _ANKI_EXPORT if n in names]
-            if exported:
-                _refuse_export(file, f"{exported[0]}, which only Anki writes")
-            if "collection.anki2" not in names:
-                problems.add(file, message="has no collection.anki2: not a package build-deck "
-                             "wrote")
-                problems.raise_if_any()
-            collection = Path(folder) / "collection.anki2"
-            with zf.open("collection.anki2") as src, open(collection, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    if dst.tell() + len(chunk) > MAX_PACKAGE:  # a zip bomb stops here
-                        problems.add(file, message="its collection unpacks to more than 4 GB")
-                        problems.raise_if_any()
-                    dst.write(chunk)
-            media_names = set(json.loads(zf.read("media")).values()) if "media" in names else set()
-            record = (zf.read(SHIPPED_MEMBER).decode("utf-8", "replace")
-                      if SHIPPED_MEMBER in names else None)
+    with tempfile.TemporaryDirectory() as folder:
+        collection, members = extract_collection(Path(package), Path(folder), _NOT_A_RELEASE,
+                                                 ("media", SHIPPED_MEMBER))
+        try:
+            media_names = (set(json.loads(members["media"]).values()) if "media" in members
+                           else set())
+            record = (members[SHIPPED_MEMBER].decode("utf-8", "replace")
+                      if SHIPPED_MEMBER in members else None)
             conn = sqlite3.connect(collection)
             try:
                 rows = conn.execute("SELECT id, guid, mid, mod, flds, tags FROM notes").fetchall()
@@ -156,19 +99,13 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                                        "NOT IN (0, -1)").fetchone()[0]
             finally:
                 conn.close()
-            if reviews or studied:
-                _refuse_export(file, f"{reviews} reviews and {studied} studied cards")
-    except InputFileError as e:
-        problems.add(file, message=str(e))
-        problems.raise_if_any()
-        raise AssertionError from None
-    except (zipfile.BadZipFile, sqlite3.Error, json.JSONDecodeError, KeyError, TypeError) as e:
-        problems.add(file, message=f"not a package build-deck can read ({e})")
-        problems.raise_if_any()
-        raise AssertionError from None
-
-    deck_rows, models = _tables(file, decks_json, models_json)
-    rows = _note_rows(file, rows)
+        except (sqlite3.Error, ValueError, TypeError, AttributeError) as e:
+            fail(Path(package), f"is damaged or not a package build-deck wrote ({e}); {USE_OURS}")
+    if reviews or studied:
+        refuse_export(Path(package), f"{reviews} reviews and {studied} studied cards",
+                      _NOT_A_RELEASE)
+    deck_rows, models = tables(Path(package), decks_json, models_json)
+    rows = note_rows(Path(package), rows, (int, str, int, int, str, str))
     decks = {deck_id: d["name"] for deck_id, d in deck_rows.items()}
     if deck.id not in decks:
         problems.add(file, message=f"holds no deck with id {deck.id} ('{deck.name}'): it is "
@@ -196,6 +133,13 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
             problems.add(file, card=note.card_id, message=wrong)
             continue
         digest = _digest(mid, fields, tags)
+        floor = shipped.stamp_floor(guid) if shipped else 0
+        if floor > mod:
+            if not _shipped_as(shipped, guid, floor, fields, tags):
+                # A later build shipped other content at that stamp: the next build must
+                # stamp this note anew, past it, or that content would outrank today's.
+                digest = SUPERSEDED
+            mod = floor
         retired = RETIRED_TAG in tags.split()
         if retired and note.retired:  # the release that retired it, as the notice names it
             version = retiring_release(fields) or ""
@@ -240,6 +184,15 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                     if m.package_name in media_names}
     problems.raise_if_any()
     return Recovered(ledger, len(ledger.cards), changed, len(made.notes) - len(ledger.cards))
+
+
+def _shipped_as(shipped: Shipped | None, guid: str, stamp: int, fields: str,
+                tags: str) -> bool:
+    """Whether a build shipped this note with these fields and tags at this stamp."""
+    hashes = tuple(map(field_hash, fields.split("\x1f")))
+    return shipped is not None and any(
+        s.stamp == stamp and tuple(h for _, h in s.fields) == hashes
+        and sorted(s.tags) == sorted(tags.split()) for s in shipped.of(guid))
 
 
 def _corrections(ledger: Ledger, note: Note, tags: list[str], mod: int) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckbuilder.atomic import refuse_special
 from deckbuilder.errors import Problems, counted, display_path
 from deckbuilder.paths import DECK_FILE, RECOVER, SHIPPED_MEMBER, default_ledger, shipped_beside
 
@@ -67,19 +68,23 @@ def refuse_lost_ledger(ledger_path: Path, output: Path) -> None:
     problems.raise_if_any()
 
 
-def refuse_lost_record(record_path: Path, output: Path) -> None:
-    """Raise DeckError when the record of what we shipped is missing but existed: git had it,
-    or the package built before carries it. Otherwise (a new deck, or a deck built before
-    build-deck kept the record) it starts with this build."""
+def refuse_lost_record(record_path: Path, output: Path, emptied: bool = False) -> None:
+    """Raise DeckError when the record of what we shipped is missing (or emptied) but existed:
+    git had it, or the package built before carries it. Otherwise (a new deck, or a deck built
+    before build-deck kept the record) it starts with this build."""
     record_path = Path(record_path).absolute()
     commit = _git_commit_with(record_path)
+    if commit and emptied and '"note"' not in (_git(record_path.parent, "show",
+                                                   f"{commit}:./{record_path.name}") or ""):
+        commit = None  # git has it empty too
     file, name = display_path(record_path), record_path.name
+    lost = "empty" if emptied else "missing"
     message = ""
     if commit:
-        message = (f"the record of what we shipped is missing, but git has it (commit "
+        message = (f"the record of what we shipped is {lost}, but git has it (commit "
                    f"{commit}): restore it with  git checkout {commit} -- {name}")
     elif _carries_record(Path(output)):
-        message = (f"the record of what we shipped is missing, but {display_path(Path(output))} "
+        message = (f"the record of what we shipped is {lost}, but {display_path(Path(output))} "
                    f"carries it: restore it with  unzip -p {display_path(Path(output))} "
                    f"{SHIPPED_MEMBER} > {name}")
     if message:
@@ -160,6 +165,8 @@ def refuse_own_inputs(output: Path, inputs: Inputs, is_ledger: bool = False) -> 
     is_ledger: output is the ledger itself (`ledger --from` writes it), which it may replace.
     """
     output = Path(output)
+    refuse_special(output, "Write the ledger to a file (--ledger cards.lock)" if is_ledger
+                   else f"Write to a file, such as -o dist/{output.name}")
     target = output.absolute().resolve()  # through symbolic links, dangling ones too
     clash = None  # (what it is, the input's path)
     for kind, folder in (("card", inputs.cards_dir), ("media", inputs.media_dir)):

@@ -20,17 +20,19 @@ import hashlib
 import sqlite3
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckbuilder.errors import DeckError, Problem, display_path
+from deckbuilder.apkg import USE_OURS, extract_collection, fail, note_rows, tables
 from deckbuilder.ledger import EARLIEST
 
 LEGACY = "legacy"
 IMPORT_TIME = "import time"
 PACKAGE_TIME = "package time"
 BEHAVIOURS = (LEGACY, IMPORT_TIME, PACKAGE_TIME)
+# Why an export of a collection will not do to compare releases.
+_NOT_A_RELEASE = ("its notes carry a learner's edits and Anki's import times, not what a "
+                  "release shipped. Name the .apkg build-deck wrote for that release")
 
 ANKI_VERSIONS = {LEGACY: "Anki 2.1.54 and older", IMPORT_TIME: "Anki 2.1.55 to 24.11",
                  PACKAGE_TIME: "Anki 25.02 and later"}
@@ -46,17 +48,19 @@ class PackageNote:
 
 def read_package(path: Path) -> dict[str, PackageNote]:
     """guid -> PackageNote for every note in a package build-deck wrote. Raises DeckError."""
-    try:
-        with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as folder:
-            zf.extract("collection.anki2", folder)
-            conn = sqlite3.connect(Path(folder, "collection.anki2"))
+    with tempfile.TemporaryDirectory() as folder:
+        collection, _ = extract_collection(Path(path), Path(folder), _NOT_A_RELEASE)
+        try:
+            conn = sqlite3.connect(collection)
             try:
                 rows = conn.execute("SELECT guid, mod, flds, tags FROM notes").fetchall()
+                (models_json, decks_json) = conn.execute("SELECT models, decks FROM col").fetchone()
             finally:
                 conn.close()
-    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.Error) as e:
-        raise DeckError([Problem(display_path(path), message=f"not a package build-deck can "
-                                 f"read ({e}); name an .apkg that build-deck built")]) from None
+        except (sqlite3.Error, TypeError) as e:
+            fail(Path(path), f"is damaged or not a package build-deck wrote ({e}); {USE_OURS}")
+    tables(Path(path), decks_json, models_json)
+    note_rows(Path(path), rows, (str, int, str, str))
     return {guid: PackageNote(mod, _digest(fields, tags)) for guid, mod, fields, tags in rows}
 
 

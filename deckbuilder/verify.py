@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deckbuilder.apkg import USE_OURS, exported_by_anki, refuse_export
 from deckbuilder.errors import DeckError, Problem, display_path
 from deckbuilder.files import InputFileError, check_regular
 from deckbuilder.ledger import read_ledger
@@ -95,7 +96,14 @@ def verify(package: Path, card_ids: dict[str, str] | None = None) -> Report:
     if unreadable:
         raise DeckError([Problem(file, message=f"{unreadable}; name a package you can read")])
     if not zipfile.is_zipfile(package):
-        raise DeckError([Problem(file, message="not an Anki package (.apkg is a zip file)")])
+        raise DeckError([Problem(file, message="is damaged or not an Anki package (.apkg is a "
+                                 f"zip file, and this is none); {USE_OURS}")])
+    with zipfile.ZipFile(package) as zf:
+        exported = exported_by_anki(zf.namelist())
+    if exported:
+        refuse_export(package, f"{exported}, which only Anki writes", "verify checks a package "
+                      "as build-deck built it for learners to import. Name the .apkg build-deck "
+                      "wrote (without PACKAGE, verify takes the last build)")
     report = Report(package)
     with tempfile.TemporaryDirectory(prefix="build-deck-verify-") as tmp:
         col = Collection(str(Path(tmp) / "collection.anki2"))
@@ -137,8 +145,10 @@ def _check(col, package: Path, report: Report, card_ids: dict[str, str]) -> None
         response = col.import_anki_package(ImportAnkiPackageRequest(
             package_path=str(package.resolve()), options=ImportAnkiPackageOptions()))
     except AnkiException as e:
-        problem(f"Anki refused to import it: {e}")
-        return
+        reason = " ".join(str(e).split())
+        reason = reason if len(reason) <= 160 else reason[:159] + "…"
+        raise DeckError([Problem(file, message=f"Anki cannot import it ({reason}): it is damaged "
+                                 f"or not a package build-deck wrote; {USE_OURS}")]) from None
     for name, what in _LOG_PROBLEMS.items():
         for entry in getattr(response.log, name):
             problem(f"note {what}", entry.id.nid or None, entry.fields[0] if entry.fields else "")

@@ -335,6 +335,12 @@ def test_bad_input_is_a_message_not_a_traceback(learner, tmp_path):
     corrupt.parent.mkdir()
     corrupt.write_bytes(b"not a database at all" * 100)
     cases.append((run(str(learner.v2), "--collection", str(corrupt)), "damaged"))
+    # The package named for the collection: not "damaged, restore a backup" alone.
+    cases.append((run(str(learner.v2), "--collection", str(learner.v2)),
+                  "is not an Anki collection (not an SQLite database): name collection.anki2"))
+    fifo = tmp_path / "fifo.anki2"
+    os.mkfifo(fifo)
+    cases.append((run(str(learner.v2), "--collection", str(fifo)), "is not a regular file"))
     old = tmp_path / "old" / "collection.anki2"
     old.parent.mkdir()
     old.write_bytes(learner.path.read_bytes())

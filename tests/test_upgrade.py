@@ -103,6 +103,6 @@ def test_verify_upgrade_from_a_file_that_is_no_package_says_so(built, tmp_path):
     result = CliRunner().invoke(cli, ["verify", str(built.package), "--upgrade-from", str(old),
                                       "--cards", str(built.root / "cards")])
     assert result.exit_code == 1, result.output
-    assert "old.apkg: not a package build-deck can read (File is not a zip file); name an .apkg " \
-           "that build-deck built" in result.output
+    assert "old.apkg: is damaged or not an Anki package (File is not a zip file); use the .apkg " \
+           "build-deck wrote (build it again, or download it again)" in result.output
     assert "Traceback" not in result.output

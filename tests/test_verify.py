@@ -100,7 +100,9 @@ def test_verify_fails_when_the_media_list_names_a_file_the_zip_lacks(built: Buil
                       keep_manifest=True)
     result = CliRunner().invoke(cli, ["verify", str(broken)])
     assert result.exit_code == 1
-    assert "broken.apkg: Anki refused to import it: 1 missing from archive" in result.output
+    assert "broken.apkg: Anki cannot import it (1 missing from archive): it is damaged or not a " \
+           "package build-deck wrote; use the .apkg build-deck wrote" in result.output
+    assert "Imported" not in result.output
     assert "Traceback" not in result.output
 
 

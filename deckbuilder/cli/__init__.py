@@ -16,7 +16,13 @@ from deckbuilder import DeckError
 from deckbuilder.cli.git import setup_git
 from deckbuilder.cli.install import install
 from deckbuilder.cli.new import new
-from deckbuilder.cli.options import cards_option, ledger_option, media_option, output_option
+from deckbuilder.cli.options import (
+    NamedPath,
+    cards_option,
+    ledger_option,
+    media_option,
+    output_option,
+)
 from deckbuilder.cli.release import changelog, ledger
 from deckbuilder.cli.runtime import Progress, exit_now, interrupted
 from deckbuilder.errors import counted
@@ -198,9 +204,9 @@ def preview(cards_dir: Path, media_dir: Path, output: Path | None, open_page: bo
 
 @cli.command(short_help="Import a package into a throwaway Anki and report problems.")
 @click.argument("package", required=False,
-                type=click.Path(dir_okay=False, path_type=Path))
+                type=NamedPath(dir_okay=False, path_type=Path))
 @click.option("--upgrade-from", "upgrade_from", metavar="OLD.apkg",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              type=NamedPath(exists=True, dir_okay=False, path_type=Path),
               help="Also say what a learner who has OLD.apkg would miss on importing PACKAGE, "
                    "on each Anki importer (exit 1 if one who imports releases in order would).")
 @cards_option
@@ -232,6 +238,10 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None,
                                    "name the .apkg to verify.")
     card_ids = card_ids_from_ledger(ledger_path or default_ledger(cards_dir))
     try:
+        if upgrade_from is not None:
+            from deckbuilder.upgrade import read_package
+
+            read_package(upgrade_from)  # a bad one is told before the long import
         report = run_verify(package, card_ids)
     except AnkiMissing as e:
         click.echo(f"Error: {e}", err=True)

@@ -20,6 +20,9 @@ def _git(folder: Path, *args: str) -> str:
                               text=True, timeout=30, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as e:
         raise click.ClickException(f"could not run git: {e}") from None
+    if done.returncode and "not a git repository" in done.stderr:
+        raise click.ClickException(f"{folder}: not in a git repository; setup-git sets up the "
+                                   "repository that keeps the deck: run `git init` there first")
     if done.returncode:
         raise click.ClickException(f"{folder}: git {' '.join(args[:2])} failed: "
                                    f"{done.stderr.strip() or done.returncode}")

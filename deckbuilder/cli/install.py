@@ -6,16 +6,16 @@ from pathlib import Path
 
 import click
 
-from deckbuilder.cli.options import cards_option, ledger_option, media_option
+from deckbuilder.cli.options import NamedPath, cards_option, ledger_option, media_option
 
 
 @click.command(short_help="Apply a release inside your own Anki collection, keeping your edits.")
-@click.argument("package", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("package", required=False, type=NamedPath(dir_okay=False, path_type=Path))
 @click.option("--profile", metavar="NAME", help="The Anki profile to install into.  [default: "
               "the only one]")
-@click.option("--collection", "collection_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--collection", "collection_path", type=NamedPath(dir_okay=False, path_type=Path),
               help="The collection file itself (collection.anki2), instead of a profile.")
-@click.option("--base", "base_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--base", "base_dir", type=NamedPath(file_okay=False, path_type=Path),
               help="Where Anki keeps its profiles.  [default: ANKI_BASE, or Anki's own folder]")
 @click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
 @click.option("--delete-retired", is_flag=True,

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from deckbuilder.cli.options import NamedPath
+
 
 def _check_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     from deckbuilder.new import name_problem
@@ -21,7 +23,7 @@ def _check_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 @click.command(short_help="Start a deck of your own in a new folder.")
-@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.argument("folder", required=False, type=NamedPath(path_type=Path))
 @click.option("--name", required=True, callback=_check_name,
               help="The deck's name, as learners see it in Anki (fixed once released).")
 @click.option("--here", is_flag=True, help="Start the deck in the current folder instead.")

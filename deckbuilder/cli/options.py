@@ -7,15 +7,25 @@ from pathlib import Path
 
 import click
 
+
+class NamedPath(click.Path):
+    """A click.Path that refuses an empty name, which would mean the current folder (and, for
+    an output, a traceback)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty: name a file or folder", param, ctx)
+        return super().convert(value, param, ctx)
+
 cards_option = click.option(
-    "--cards", "cards_dir", type=click.Path(file_okay=False, path_type=Path), default="cards",
+    "--cards", "cards_dir", type=NamedPath(file_okay=False, path_type=Path), default="cards",
     show_default=True, help="Folder of YAML card files (with deck.yaml).")
 media_option = click.option(
-    "--media", "media_dir", type=click.Path(file_okay=False, path_type=Path), default="media",
+    "--media", "media_dir", type=NamedPath(file_okay=False, path_type=Path), default="media",
     show_default=True, help="Folder of images and audio the cards name.")
 
 ledger_option = click.option(
-    "--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+    "--ledger", "ledger_path", type=NamedPath(dir_okay=False, path_type=Path),
     help="The ledger of past builds; the record of what we shipped is beside it, named "
          "<ledger stem>.shipped.  [default: cards.lock beside the cards folder]")
 
@@ -37,7 +47,7 @@ def output_option(help: str):
                                                  params.get("ledger_path")))
             return command(**params)
 
-        return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+        return click.option("-o", "--output", type=NamedPath(dir_okay=False, path_type=Path),
                             help=help)(guarded)
 
     return decorate

@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from deckbuilder import DeckError
-from deckbuilder.cli.options import cards_option, ledger_option, media_option, output_option
+from deckbuilder.cli.options import (
+    NamedPath,
+    cards_option,
+    ledger_option,
+    media_option,
+    output_option,
+)
 from deckbuilder.errors import counted
 
 
@@ -62,10 +68,10 @@ def changelog(cards_dir: Path, media_dir: Path, ledger_path: Path | None, since:
 
 
 @click.command(short_help="Rebuild a lost ledger from a release, or merge two ledgers.")
-@click.option("--from", "package", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--from", "package", type=NamedPath(dir_okay=False, path_type=Path),
               help="The package you last released to learners.")
 @click.option("--merge", "merge", nargs=3, metavar="BASE OURS THEIRS",
-              type=click.Path(dir_okay=False, path_type=Path),
+              type=NamedPath(dir_okay=False, path_type=Path),
               help="Merge three ledgers into OURS (git's merge driver: build-deck setup-git).")
 @cards_option
 @media_option
@@ -98,20 +104,27 @@ def ledger(package: Path | None, merge: tuple[Path, Path, Path] | None, cards_di
     assert package is not None
     from deckbuilder.atomic import write_atomically
     from deckbuilder.errors import display_path
-    from deckbuilder.ledger import ledger_lines, read_ledger
-    from deckbuilder.paths import default_ledger
+    from deckbuilder.ledger import NOT_A_LEDGER, ledger_lines, read_ledger, read_shipped_file
+    from deckbuilder.paths import default_ledger, shipped_beside
     from deckbuilder.recover import ledger_from_package
     from deckbuilder.safety import Inputs, refuse_own_inputs
 
     ledger_path = Path(ledger_path or default_ledger(cards_dir))
+    refuse_own_inputs(ledger_path, Inputs(cards_dir, media_dir, ledger_path), is_ledger=True)
     try:
         if not read_ledger(ledger_path).missing:
             raise click.ClickException(f"{display_path(ledger_path)} exists and reads well; "
                                        "move it away first if it is wrong.")
-    except DeckError:
-        pass  # unreadable: this command is what it needs
-    refuse_own_inputs(ledger_path, Inputs(cards_dir, media_dir, ledger_path), is_ledger=True)
-    found = ledger_from_package(cards_dir, media_dir, package)
+    except DeckError as e:
+        if any(p.message == NOT_A_LEDGER for p in e.problems):
+            raise click.ClickException(
+                f"{display_path(ledger_path)} is not a ledger (it has no 'build-deck ledger' "
+                "line), and ledger --from would write over it, so nothing was written: name "
+                "the lost ledger's own path with --ledger (cards.lock beside the cards "
+                "folder), or move this file away first.") from None
+        # a damaged ledger: this command is what it needs
+    record = read_shipped_file(shipped_beside(ledger_path)).record
+    found = ledger_from_package(cards_dir, media_dir, package, shipped=record)
     write_atomically(ledger_path, lambda f: f.writelines(
         line.encode("utf-8") for line in ledger_lines(found.ledger)))
     click.echo(f"Wrote {display_path(ledger_path)} from {display_path(package)}: "

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deckbuilder.apkg import MAX_PACKAGE, USE_OURS, note_rows, tables
 from deckbuilder.errors import DeckError, Problem, display_path
+from deckbuilder.files import InputFileError, check_regular
 from deckbuilder.ledger import Shipped, read_shipped
 from deckbuilder.paths import SHIPPED_MEMBER
 
@@ -69,7 +71,10 @@ def read_package(path: Path) -> Package:
     """Read a package built by build-deck. Raises DeckError for anything else."""
     path = Path(path)
     try:
+        check_regular(path, MAX_PACKAGE)  # a pipe would hang the read
         zf = zipfile.ZipFile(path)
+    except InputFileError as e:
+        raise _refuse(path, f"{e}; name the .apkg that build-deck built") from None
     except (OSError, zipfile.BadZipFile) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else "not a zip file"
         raise _refuse(path, f"not an Anki package ({reason}); name the .apkg that "
@@ -86,7 +91,11 @@ def read_package(path: Path) -> Package:
                           "Import), or build the deck again and install that")
         shipped = read_shipped(zf.read(RECORD_MEMBER).decode("utf-8", "replace"),
                                f"{display_path(path)}:{RECORD_MEMBER}")
-        media = json.loads(zf.read("media")) if "media" in names else {}
+        try:
+            media = json.loads(zf.read("media")) if "media" in names else {}
+            media.items()
+        except (ValueError, AttributeError, zipfile.BadZipFile):
+            raise _refuse(path, f"its media list is damaged; {USE_OURS}") from None
         with _extracted(zf.read("collection.anki2")) as db:
             package = _read_collection(path, db, shipped)
     package.media = {name: member for member, name in media.items()}
@@ -115,9 +124,9 @@ def _read_collection(path: Path, db: sqlite3.Connection, shipped: Shipped) -> Pa
         cards = db.execute("select nid, ord, did from cards order by ord").fetchall()
     except (sqlite3.DatabaseError, TypeError) as e:
         raise _refuse(path, f"the package's collection cannot be read ({e})") from None
-    models = json.loads(models_json)
-    decks = json.loads(decks_json)
-    deck_names = {int(i): d["name"] for i, d in decks.items()}
+    decks, models = tables(path, decks_json, models_json)
+    rows = note_rows(path, rows, (int, str, int, int, str, str))
+    deck_names = {i: d["name"] for i, d in decks.items()}
     note_types = {int(i): PackageNoteType(int(i), m["name"], tuple(f["name"] for f in m["flds"]), m)
                   for i, m in models.items()}
     ords: dict[int, set[int]] = {}

@@ -58,8 +58,10 @@ def find_target(profile: str | None = None, collection: Path | None = None,
     profiles, when there is none or several to choose from."""
     if collection is not None:
         if not Path(collection).is_file():
-            raise DeckError([Problem(str(collection), message="no such collection file; name "
-                                     "an Anki collection (collection.anki2 in a profile folder)")])
+            what = ("no such collection file" if not Path(collection).exists() else
+                    "is not a regular file (a device, a pipe or a socket)")
+            raise DeckError([Problem(str(collection), message=f"{what}; name an Anki "
+                                     "collection (collection.anki2 in a profile folder)")])
         return Target(Path(collection).resolve())
     folders = [Path(base)] if base is not None else anki_folders(environ)
     found = next((f for f in folders if profiles(f)), None)

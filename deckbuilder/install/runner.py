@@ -53,6 +53,12 @@ def check_collection(path: Path) -> int:
     if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
         raise _refuse(path, "the collection (or its folder) is read-only; make both writable, "
                       "then run again. Nothing was written")
+    with open(path, "rb") as f:
+        if f.read(16) != b"SQLite format 3\0":
+            raise _refuse(path, "is not an Anki collection (not an SQLite database): name "
+                          "collection.anki2 in an Anki profile folder (a package, .apkg, is "
+                          "installed as PACKAGE). If it is your collection, it is damaged: "
+                          "restore a backup (in Anki: File -> Switch Profile -> Open Backup)")
     uri = f"file:{urllib.parse.quote(str(path))}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=0)

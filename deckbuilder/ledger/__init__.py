@@ -18,6 +18,7 @@ from deckbuilder.ledger.changelog import (
 )
 from deckbuilder.ledger.lockfile import (
     EARLIEST,
+    NOT_A_LEDGER,
     check_time,
     latest_time,
     ledger_lines,
@@ -52,8 +53,9 @@ from deckbuilder.ledger.shipped import (
     shipments,
 )
 
-__all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "RETIRED", "VERSION_RE", "CardEntry", "Change",
-           "DeckFacts", "Ledger", "NoteTypeEntry", "Plan", "Release", "Rename", "Revision",
+__all__ = ["CORRECTED", "EARLIEST", "MIDWAY_BUILDS", "NOT_A_LEDGER", "RETIRED", "VERSION_RE",
+           "CardEntry", "Change", "DeckFacts", "Ledger", "NoteTypeEntry", "Plan", "Release",
+           "Rename", "Revision",
            "Shipment", "Shipped", "ShippedFile", "ShippedNote", "build_time", "changelog_markdown",
            "check_time", "correction_tag", "description_html", "git_dates", "latest_time",
            "ledger_lines", "make_plan", "merge_ledgers", "merged", "read_ledger", "read_shipped",

@@ -72,6 +72,18 @@ MAX_LEDGER = 256 << 20  # a 100 000-card ledger is 6 MB
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})( |$)")
 
 
+NOT_A_LEDGER = ("is not a ledger (it has no 'build-deck ledger' line): name the deck's ledger, "
+                "cards.lock beside the cards folder (the default of --ledger)")
+
+
+def looks_like_ledger(data: bytes) -> bool:
+    """Whether a file's bytes could be a ledger (perhaps a damaged one); an empty file can: a
+    write cut short. Format 1 ledgers have no format line, but start with a 'deck' record."""
+    head = data[:4096]
+    return (not head.strip() or MAGIC.encode() in head
+            or any(line.startswith(b"deck\t") for line in head.splitlines()))
+
+
 def read_ledger(path: Path, latest: int | None = None) -> Ledger:
     """Read a ledger; a missing file is an empty ledger marked missing. Raises DeckError."""
     problems = Problems()
@@ -89,6 +101,10 @@ def read_ledger(path: Path, latest: int | None = None) -> Ledger:
         if not Path(path).exists() and not Path(path).is_symlink():
             return Ledger(missing=True)
         refuse(str(e))
+    # Another file named by --ledger; a damaged *.lock is a ledger to restore (below).
+    if Path(path).suffix != ".lock" and not looks_like_ledger(data):
+        problems.add(file, message=NOT_A_LEDGER)
+        problems.raise_if_any()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -96,6 +112,7 @@ def read_ledger(path: Path, latest: int | None = None) -> Ledger:
     # A Windows checkout (core.autocrlf) ends lines with CRLF: the records and their check are
     # the same. A CR inside a field is always escaped, so no CR before a newline is content.
     text = text.replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff")  # an editor's byte-order mark: not part of the check
     if not text.strip():
         refuse("the ledger is empty (it was emptied, or a write was cut short)")
     rows = text.split("\n")  # not splitlines(): U+2028 and friends are text to it

@@ -210,7 +210,7 @@ def read_shipped_file(path: Path) -> ShippedFile:
         problems.add(file, message=f"{e}; {recover}")
         problems.raise_if_any()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # an editor's byte-order mark
     except UnicodeDecodeError as e:
         problems.add(file, data[: e.start].count(b"\n") + 1, 1,
                      message=f"not valid UTF-8; {recover}")

@@ -200,10 +200,16 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
     if not cards_dir.is_dir():
         problems.add(display_path(cards_dir), message="no such folder of cards")
         problems.raise_if_any()
-    if not deck_path.is_file():
+    if not deck_path.exists() and not deck_path.is_symlink():
+        # Alone: every card naming a source would also fail, for this one reason.
         problems.add(display_path(deck_path), message="missing: it names the deck and its "
-                     "sources (see README: 'cards/deck.yaml')")
+                     "sources. Restore it (git checkout -- "
+                     f"{display_path(deck_path)}), or write one (see README: 'cards/deck.yaml'; "
+                     "build-deck new DIR makes a deck with one)")
+        problems.raise_if_any()
     settings = read_deck_file(deck_path, problems)
+    if problems.found and settings == DeckSettings():  # unreadable: cards would fail for it
+        problems.raise_if_any()
     sources, marks = settings.sources, settings.marks
     cards: list[Card] = []
     context = _Context(sources, media_dir)
@@ -218,7 +224,8 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         problems.add(deck_file, *marks.get("description", (0, 0)), message="the deck "
                      "description cannot show images (Anki keeps no media for it); remove the "
                      "![...](...) image")
-    card_files = [*cards_dir.glob("*.yaml"), *cards_dir.glob("*.yml")]
+    # Any case: a file saved as 21-dates.YAML is cards too, not silently left out.
+    card_files = [p for p in cards_dir.iterdir() if p.suffix.lower() in (".yaml", ".yml")]
     for path in sorted(card_files, key=lambda p: p.name):
         if path.name != DECK_FILE and not editor_file(path.name):
             cards.extend(_read_card_file(path, problems, context))
@@ -235,6 +242,13 @@ def load_deck(cards_dir: Path, media_dir: Path) -> Deck:
         problems.add(display_path(cards_dir), message="no cards found: add a *.yaml file with "
                      "a 'cards:' list")
     style = _read_style(Path(cards_dir).resolve().parent / STYLE_FILE, settings, problems)
+    if not media_dir.is_dir():  # one problem, not one for each file the cards name
+        lost = [p for p in problems.found if " not found in " in p.message]
+        if lost:
+            problems.found = [p for p in problems.found if p not in lost]
+            problems.add(display_path(media_dir), message=f"no such folder of media, though the "
+                         f"cards name {len(lost)} files in it (such as in {lost[0].file}): "
+                         "restore it, or name it with --media")
     problems.raise_if_any()
     return Deck(settings.name, settings.id, settings.description, sources, cards, cards_dir,
                 media_dir, context.media, marks, settings.version, settings.note_types, style)

@@ -111,7 +111,7 @@ def ecma_pattern(pattern: str) -> re.Pattern[str]:
 
 _patterns: dict[str, re.Pattern[str]] = {}
 KEY_PATTERN = ecma_pattern(CARD_FILE_SCHEMA["$defs"]["key"]["pattern"])
-_ASCII_NUMBER = re.compile(r"[0-9]{1,30}")
+_ASCII_NUMBER = re.compile(r"-?[0-9]{1,30}")  # a minus: out of range, not "text"
 
 
 def type_name(value: object) -> str:
