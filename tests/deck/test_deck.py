@@ -77,12 +77,20 @@ def _undated(text: str) -> str:
 
 def test_committed_changelog_is_current():
     # CHANGELOG.md is `build-deck changelog -o CHANGELOG.md`; tag dates may or may not be in it.
+    # The record of what we shipped says 2.0.0 was released, as the command reads it; so 3.0.0
+    # is "in the works" (without it, 2.0.0 would not count as released).
     from deckbuilder.build import make_notes
-    from deckbuilder.ledger import changelog_markdown, read_ledger
+    from deckbuilder.ledger import (
+        changelog_markdown,
+        read_ledger,
+        read_shipped_file,
+        released_commits,
+    )
 
     made = make_notes(ROOT / "cards", ROOT / "media")
+    released = released_commits(read_shipped_file(ROOT / "cards.shipped").record)
     expected = changelog_markdown(made.deck.name, read_ledger(ROOT / "cards.lock"), made.notes,
-                                  dates={})
+                                  dates={}, released=released)
     assert _undated((ROOT / "CHANGELOG.md").read_text(encoding="utf-8")) == expected
 
 
