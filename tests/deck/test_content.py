@@ -927,6 +927,25 @@ def test_the_giveaway_check_finds_a_prompt_that_shows_another_cards_answer():
     assert ("signing-date", "stalin-mao-at-signing") not in found
 
 
+def test_the_giveaway_check_knows_a_chinese_name_by_its_family_name():
+    # Review of issue 20: "Mao" in a prompt was never matched, since the check keyed "Mao
+    # Zedong" on "Zedong", his given name.
+    arrives = {"id": "date-mao-arrives",
+               "front": "On what day did Mao Zedong arrive in Moscow on his first visit?",
+               "back": "16 December 1949",
+               "reverse": {"question": "Which Chinese leader arrived in Moscow on 16 December "
+                                       "1949 and met Stalin that evening?",
+                           "answer": "Mao Zedong"}}
+    stalin = {"id": "stalin-first-position",
+              "front": "When Mao came to Moscow in December 1949, what did Stalin at first want "
+                       "to do about the 1945 treaty?",
+              "back": "Keep it in force rather than conclude a new treaty"}
+    assert ("stalin-first-position", "date-mao-arrives") in giveaways([arrives, stalin])
+    assert {"mao", "zhou", "liu"} <= {key.strip() for answer in
+                                      ("Mao Zedong", "Zhou Enlai", "Liu Shaoqi")
+                                      for key in _answer_keys(answer)}
+
+
 def test_no_prompt_shows_another_cards_answer():
     found = giveaways(CARDS)
     unexplained = sorted(found - set(ALLOWED_GIVEAWAYS))
