@@ -262,13 +262,6 @@ NOT_TAUGHT = [
 # Each misconception card: what its answer must state, the error its notes must name,
 # and the card (outside the misconception tag) that teaches the correct fact on its own.
 MISCONCEPTIONS = {
-    "misconception-expiry-1979": (["11 April 1980"], r"16 February 1979", "date-lapse"),
-    "misconception-liu-negotiated": (["Mao Zedong", "Zhou Enlai"], r"extended negotiations",
-                                     "negotiators"),
-    "misconception-vietnam-war": (["April 1980"], r"expiry in 1979",
-                                  "date-sino-vietnamese-war"),
-    "misconception-three-conditions-date": (["December 1979"], r"expired in 1979",
-                                            "three-obstacles-date"),
     "misconception-pinyin-tone": (["yuē"], r"Tiáoyuè", "name-pinyin"),
     "misconception-mao-arrival-12-december": (["telegram"], r"12 December 1949",
                                               "date-mao-arrives"),
@@ -287,6 +280,8 @@ FOLDED_WARNINGS = [
     ("date-mao-leaves-moscow", r"until the following March"),
     ("article-1-japan", r"named the United\s+States and Japan"),
     ("treaty-2001-signers", r"Xi Jinping"),
+    ("date-liu-mission", r"extended negotiations"),
+    ("three-obstacles-date", r"expired in 1979"),
 ]
 WARNING = re.compile(r"^Some [^.]*?; that is an error\b")
 
@@ -750,6 +745,9 @@ _IS_DAY_KEY = re.compile(r"^(\d+ [a-z]+ \d{4}|[a-z]+ \d+ \d{4})$")
 _STOP = set("the a an of in on at to for by and or with from its his her their it he she they "
             "was were is be that as this which what who when where how did do".split())
 _GENERIC = {"island", "river", "railway", "treaty", "agreement", "company", "speech"}
+# Chinese and Korean names put the family name first: "Mao Zedong" is keyed on "Mao".
+_FAMILY_FIRST = {"Mao", "Zhou", "Liu", "Deng", "Huang", "Peng", "Jiang", "Wang", "Nie", "Kim",
+                 "Chen", "Yang", "Li"}
 _CLOZE = re.compile(r"\{\{c(\d+)::(.+?)(?:::[^}]*)?\}\}")
 
 
@@ -799,9 +797,11 @@ def _answer_keys(answer: str) -> set[str]:
     if not keys and core:
         keys.add(core)
         words = core.split()
-        if (1 < len(words) <= 3 and all(w[:1].isupper() for w in words)
-                and len(words[-1]) >= 5 and words[-1].lower() not in _GENERIC):
-            keys.add(words[-1])  # a name, by its surname
+        if 1 < len(words) <= 3 and all(w[:1].isupper() for w in words):
+            if words[0] in _FAMILY_FIRST:
+                keys.add(words[0])  # a Chinese or Korean name, by its family name (first)
+            elif len(words[-1]) >= 5 and words[-1].lower() not in _GENERIC:
+                keys.add(words[-1])  # a name, by its surname
     return {k for k in (_norm(key) for key in keys) if k.strip()}
 
 
@@ -873,6 +873,8 @@ SCRIPT = ("script conversion both ways: a name shown in one script does not writ
           "characters that differ in the other (苏/蘇, 条/條, 约/約); they are written from memory")
 PA = ("'China' stands as the country receiving the installations, not as the party that asked "
       "for the 1952 extension")
+NAME_1945 = ("the 1950 name in full does not tell which of its words the 1945 name lacked (some "
+             "references wrongly call the two names the same); that is what the reverse card asks")
 ALLOWED_GIVEAWAYS = {
     ("article-2", "article-1-japan"):
         "Article 2's peace treaty with Japan does not say whom Article 1 names as the aggressor",
@@ -881,10 +883,8 @@ ALLOWED_GIVEAWAYS = {
     ("changchun-railway-junction", "agreement-railway-ports"): RAIL,
     ("changchun-railway-origin", "agreement-railway-ports"): RAIL,
     ("date-railway-handover", "agreement-railway-ports"): RAIL,
-    ("railway-deadline", "agreement-railway-ports"): RAIL,
     ("railway-no-compensation", "agreement-railway-ports"): RAIL,
     ("date-mao-arrives", "date-stalin-birthday"): HOST,
-    ("stalin-first-position", "date-stalin-birthday"): HOST,
     ("joint-companies-end", "date-joint-companies"): JSC,
     ("joint-companies-four", "date-joint-companies"): JSC,
     ("joint-companies-wholly-chinese", "date-joint-companies"): JSC,
@@ -895,9 +895,8 @@ ALLOWED_GIVEAWAYS = {
         "the 1950 name in full does not show which of its words the 1945 name lacks",
     ("name-chinese-traditional", "name-chinese-simplified"):
         "shows the Chinese name to convert; the reverse card asks to write it from the English",
-    ("name-short-form-ambiguous", "signing-date"):
-        "the treaty's name is the deck's subject (in its title); the reverse card asks for the "
-        "treaty signed on 14 February 1950, not its name",
+    ("name-chinese-simplified", "date-1945-treaty"): NAME_1945,
+    ("signing-date", "date-1945-treaty"): NAME_1945,
     ("signing-date", "name-words"): NAMES,
     ("name-chinese-traditional", "name-traditional-to-simplified"): SCRIPT,
     ("name-traditional-to-simplified", "name-chinese-traditional"): SCRIPT,
@@ -926,6 +925,25 @@ def test_the_giveaway_check_finds_a_prompt_that_shows_another_cards_answer():
     assert ("date-liu-mission", "liu-shaoqi-role") in found
     assert ("stalin-mao-at-signing", "signing-date") in found
     assert ("signing-date", "stalin-mao-at-signing") not in found
+
+
+def test_the_giveaway_check_knows_a_chinese_name_by_its_family_name():
+    # Review of issue 20: "Mao" in a prompt was never matched, since the check keyed "Mao
+    # Zedong" on "Zedong", his given name.
+    arrives = {"id": "date-mao-arrives",
+               "front": "On what day did Mao Zedong arrive in Moscow on his first visit?",
+               "back": "16 December 1949",
+               "reverse": {"question": "Which Chinese leader arrived in Moscow on 16 December "
+                                       "1949 and met Stalin that evening?",
+                           "answer": "Mao Zedong"}}
+    stalin = {"id": "stalin-first-position",
+              "front": "When Mao came to Moscow in December 1949, what did Stalin at first want "
+                       "to do about the 1945 treaty?",
+              "back": "Keep it in force rather than conclude a new treaty"}
+    assert ("stalin-first-position", "date-mao-arrives") in giveaways([arrives, stalin])
+    assert {"mao", "zhou", "liu"} <= {key.strip() for answer in
+                                      ("Mao Zedong", "Zhou Enlai", "Liu Shaoqi")
+                                      for key in _answer_keys(answer)}
 
 
 def test_no_prompt_shows_another_cards_answer():

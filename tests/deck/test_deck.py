@@ -77,6 +77,8 @@ def _undated(text: str) -> str:
 
 def test_committed_changelog_is_current():
     # CHANGELOG.md is `build-deck changelog -o CHANGELOG.md`; tag dates may or may not be in it.
+    # The record of what we shipped says 2.0.0 was released, as the command reads it; so 3.0.0
+    # is "in the works" (without it, 2.0.0 would not count as released).
     from deckbuilder.build import make_notes
     from deckbuilder.ledger import (
         changelog_markdown,

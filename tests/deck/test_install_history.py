@@ -148,7 +148,7 @@ def test_an_untouched_learner_of_any_past_build_gets_todays_text(history, tmp_pa
         # A note retired since that build (or born and retired after it) arrives suspended.
         newly_retired = [g for g, n in today.items() if "build-deck::retired" in n.tags
                          and not (g in past and "build-deck::retired" in past[g].tags)]
-        assert len(newly_retired) == 15 + (5 if commit == FIRST_EDITION else 0)  # 3.0.0, 2.0.0
+        assert len(newly_retired) == 28 + (5 if commit == FIRST_EDITION else 0)  # 3.0.0, 2.0.0
         assert {c.queue for g in newly_retired for c in notes[g].cards()} <= {-1}
     finally:
         col.close(downgrade=False)
