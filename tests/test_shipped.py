@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import REPO, DeckDir, import_package, load_tool
+from helpers import DECK_YAML, REPO, DeckDir, import_package, load_tool
 
 from deckbuilder import DeckError
 from deckbuilder.cli import cli
@@ -115,6 +115,22 @@ def test_every_build_appends_only_what_was_never_shipped(deck_dir):
     (added,) = read_shipped(second[len(first):].decode(), "cards.shipped").shipments
     assert added.stamp == NOW - 100 and added.commit is None  # not in git
     assert _member(deck_dir.output) == second
+
+
+def test_a_build_after_a_release_build_changes_nothing(release_dir):
+    """A release build marks what it shipped as the release's; building again (CI does, to see
+    the committed files are current) must find the same package, ledger and record."""
+    assert _build(release_dir, NOW - 2000, "--release").exit_code == 0
+    (release_dir.cards / "deck.yaml").write_text(DECK_YAML + "version: 1.1.0\n", "utf-8")
+    release_dir.edit("treaty.yaml", "Stalin and Mao attended.", "Stalin and Mao were there.")
+    assert _build(release_dir, NOW - 1000).exit_code == 0
+    result = _build(release_dir, NOW - 500, "--release")  # stamps the changed note anew
+    assert "Released version 1.1.0: 1 changed note stamped" in result.output, result.output
+    files = (release_dir.output, release_dir.ledger, release_dir.record)
+    released = [f.read_bytes() for f in files]
+    result = _build(release_dir, NOW - 100)
+    assert result.exit_code == 0, result.output
+    assert [f.read_bytes() for f in files] == released
 
 
 def test_anki_imports_the_package_as_before_and_ignores_the_record(deck_dir, collection):

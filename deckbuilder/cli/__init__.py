@@ -121,8 +121,10 @@ def build(cards_dir: Path, media_dir: Path, output: Path | None, ledger_path: Pa
     _echo(f"Re-import plan: {len(plan.added)} new, {len(plan.updated)} updated, "
                f"{len(plan.unchanged)} unchanged, {len(plan.retired)} retired.")
     if plan.released:
-        _echo(f"Released version {result.deck.version}: {len(plan.stamped_for_release)} changed "
-              f"notes stamped with this build's time. Commit {result.ledger_path.name} and "
+        count = len(plan.stamped_for_release)
+        _echo(f"Released version {result.deck.version}: {count} changed "
+              f"note{'s' if count != 1 else ''} stamped with this build's time. Commit "
+              f"{result.ledger_path.name} and "
               f"{shipped_beside(result.ledger_path).name}, then tag v{result.deck.version}.")
     elif release:
         _echo(f"Version {result.deck.version} was released already; nothing changed since.")

@@ -83,8 +83,10 @@ class Shipped:
 
     def recorded(self, shipment: ShippedNote) -> bool:
         """Whether a build already recorded this note with this content and stamp in this
-        version (and, for a release, as shipped by the release), whatever its commit."""
-        return shipment.key() in self._keys
+        version (and, for a release, as shipped by the release), whatever its commit. What
+        a release shipped covers a later plain build of the same: a rebuild adds nothing."""
+        key = shipment.key()
+        return key in self._keys or (not shipment.release and (*key[:-1], True) in self._keys)
 
     def notes(self) -> set[str]:
         return set(self._by_note)
