@@ -168,7 +168,7 @@ def test_a_released_version_cannot_change(release_dir, monkeypatch):
     assert "Version 1.0.0 was released already; nothing changed since." in out
     set_version(release_dir, "1.0.1")
     release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
-    assert "Released version 1.0.1: 1 changed notes" in build(release_dir, monkeypatch,
+    assert "Released version 1.0.1: 1 changed note stamped" in build(release_dir, monkeypatch,
                                                                NOW - 300, "--release")
 
 
