@@ -18,7 +18,7 @@ from pathlib import Path
 
 from deckbuilder.errors import Problems, display_path
 from deckbuilder.files import InputFileError, read_regular
-from deckbuilder.ledger.records import Ledger, Plan, version_key
+from deckbuilder.ledger.records import VERSION_RE, Ledger, Plan, version_key
 from deckbuilder.notes import field_hash
 
 HEADER = "# build-deck shipped: one note a line, appended by every build; never edit a line."
@@ -158,9 +158,14 @@ def _shipped_note(data: dict) -> ShippedNote:
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ValueError("tags must be a list of text")
+    version, commit = data.get("version"), data.get("commit")
+    if version is not None and not (isinstance(version, str) and VERSION_RE.match(version)):
+        raise ValueError("version must be a release number such as 2.0.0, or null")
+    if commit is not None and not isinstance(commit, str):
+        raise ValueError("commit must be text or null")
     return ShippedNote(note=str(data["note"]), card=str(data["card"]), fields=tuple(fields.items()),
-                    tags=tuple(tags), stamp=stamp, version=data.get("version"),
-                    commit=data.get("commit"), release=bool(data.get("release", False)))
+                    tags=tuple(tags), stamp=stamp, version=version, commit=commit,
+                    release=bool(data.get("release", False)))
 
 
 def merged(records: Iterable[Shipped]) -> Shipped:
