@@ -69,6 +69,7 @@ class Shipped:
     _seen: set[str] = field(default_factory=set, repr=False)
     _keys: set[tuple] = field(default_factory=set, repr=False)
     _by_note: dict[str, list[ShippedNote]] = field(default_factory=dict, repr=False)
+    _newest_release: tuple[int, ...] | None = field(default=None, repr=False)
 
     def add(self, shipment: ShippedNote) -> bool:
         """Record a shipment; False if exactly this one is recorded already."""
@@ -79,6 +80,10 @@ class Shipped:
         self._keys.add(shipment.key())
         self.shipments.append(shipment)
         self._by_note.setdefault(shipment.note, []).append(shipment)
+        if shipment.release:
+            newest = version_key(shipment.version or "")
+            if self._newest_release is None or newest > self._newest_release:
+                self._newest_release = newest
         return True
 
     def recorded(self, shipment: ShippedNote) -> bool:
@@ -104,8 +109,7 @@ class Shipped:
         any build since the newest release gave it. Builds of main before a release are
         superseded by it (main was never a release channel, and 2.0.0 stamped lower than
         mid-way builds had: issue 19), so they bind no ledger."""
-        newest = max((version_key(s.version or "") for s in self.shipments if s.release),
-                     default=None)
+        newest = self._newest_release
         return max((s.stamp for s in self.of(note) if s.release or newest is None
                     or version_key(s.version or "") > newest), default=0)
 
