@@ -139,7 +139,8 @@ def benchmark_treaty(repeat: int, args, folder: Path) -> dict:
 
 
 def _first_build(*paths: Path) -> None:
-    """Always a first build: no ledger, and no earlier package (that would be a lost ledger)."""
+    """Always a first build: no ledger, no record of what we shipped (from the run before, it
+    would be read and checked), and no earlier package (that would be a lost ledger)."""
     for path in paths:
         path.unlink(missing_ok=True)
 
@@ -158,7 +159,8 @@ def benchmark_deck(cards: int, cards_dir: Path, media_dir: Path, deck: Path, rep
     ours = _median_run(
         [*_build_command(args), "build", "--quiet", "--cards", str(cards_dir),
          "--media", str(media_dir), "-o", str(deck / "ours.apkg"), "--ledger", str(ledger)],
-        repeat, env, before=before or (lambda: _first_build(ledger, deck / "ours.apkg")))
+        repeat, env, before=before or (lambda: _first_build(ledger, ledger.with_suffix(".shipped"),
+                                                            deck / "ours.apkg")))
     reference = _median_run(
         [sys.executable, __file__, "--reference", str(cards_dir), str(media_dir),
          str(deck / "reference.apkg")], repeat, env)
