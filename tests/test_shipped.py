@@ -171,7 +171,12 @@ def test_a_lost_record_is_refused_with_how_to_get_it_back(deck_dir):
 
 
 @pytest.mark.parametrize("damage", [
-    "<<<<<<< ours\n{}\n=======\n{}\n>>>>>>> theirs\n", "{not a record\n"])
+    "<<<<<<< ours\n{}\n=======\n{}\n>>>>>>> theirs\n", "{not a record\n",
+    # a release's version that is no release number: it was a traceback comparing releases
+    '{"note":"g","card":"c","fields":{},"tags":[],"stamp":1,"version":2,"commit":null,'
+    '"release":true}\n',
+    '{"note":"g","card":"c","fields":{},"tags":[],"stamp":1,"version":"v2","commit":null,'
+    '"release":true}\n'])
 def test_a_damaged_record_is_refused_and_nothing_changes(deck_dir, damage):
     assert _build(deck_dir, NOW - 1000).exit_code == 0
     with deck_dir.record.open("a") as f:

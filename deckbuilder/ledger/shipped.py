@@ -15,10 +15,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from deckbuilder.errors import Problems, display_path
 from deckbuilder.files import InputFileError, read_regular
-from deckbuilder.ledger.records import Ledger, Plan, version_key
+from deckbuilder.ledger.records import VERSION_RE, Ledger, Plan, version_key
 from deckbuilder.notes import field_hash
 
 HEADER = "# build-deck shipped: one note a line, appended by every build; never edit a line."
@@ -66,19 +67,26 @@ class Shipped:
     """Every shipment, in the order recorded, with the questions install and the ledger ask."""
 
     shipments: list[ShippedNote] = field(default_factory=list)
-    _seen: set[str] = field(default_factory=set, repr=False)
+    # A shipment stands for its line: equal shipments write equal lines, as their fields are
+    # text, a whole number, a version and commit of text or none, and a flag (_shipped_note);
+    # comparing them saves writing each of a record's 4,000 lines again to compare those.
+    _seen: set[ShippedNote] = field(default_factory=set, repr=False)
     _keys: set[tuple] = field(default_factory=set, repr=False)
     _by_note: dict[str, list[ShippedNote]] = field(default_factory=dict, repr=False)
+    _newest_release: tuple[int, ...] | None = field(default=None, repr=False)
 
     def add(self, shipment: ShippedNote) -> bool:
         """Record a shipment; False if exactly this one is recorded already."""
-        line = shipment.line()
-        if line in self._seen:
+        if shipment in self._seen:
             return False
-        self._seen.add(line)
+        self._seen.add(shipment)
         self._keys.add(shipment.key())
         self.shipments.append(shipment)
         self._by_note.setdefault(shipment.note, []).append(shipment)
+        if shipment.release:
+            newest = version_key(shipment.version or "")
+            if self._newest_release is None or newest > self._newest_release:
+                self._newest_release = newest
         return True
 
     def recorded(self, shipment: ShippedNote) -> bool:
@@ -106,8 +114,7 @@ class Shipped:
         any build since the newest release gave it. Builds of main before a release are
         superseded by it (main was never a release channel, and 2.0.0 stamped lower than
         mid-way builds had: issue 19), so they bind no ledger."""
-        newest = max((version_key(s.version or "") for s in self.shipments if s.release),
-                     default=None)
+        newest = self._newest_release
         return max((s.stamp for s in self.of(note) if s.release or newest is None
                     or version_key(s.version or "") > newest), default=0)
 
@@ -121,7 +128,7 @@ class Shipped:
 
     def missing_from(self, other: Shipped) -> list[ShippedNote]:
         """Our shipments that other lacks (empty when other is a superset of us)."""
-        return [s for s in self.shipments if s.line() not in other._seen]
+        return [s for s in self.shipments if s not in other._seen]
 
     def text(self) -> str:
         return "\n".join([HEADER, *(s.line() for s in self.shipments)]) + "\n"
@@ -141,12 +148,28 @@ def read_shipped(text: str, file: str) -> Shipped:
                          "taking both sides' lines (remove the markers, keep every line)")
             continue
         try:
-            shipped.add(_shipped_note(json.loads(line)))
+            shipped.add(_shipped_note(_json(line)))
         except (ValueError, TypeError, KeyError) as error:
             problems.add(file, number, 1, None, f"not a shipment record ({error}); restore "
                          "the file from git: it is only ever appended to")
     problems.raise_if_any()
     return shipped
+
+
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in its __init__
+
+
+def _json(line: str) -> Any:
+    """json.loads(line) for a line without whitespace at either end, without the checks
+    json.loads makes of a whole document (a tenth of the time of reading the treaty deck's
+    record). A line it cannot take whole goes to json.loads, for the error the message names."""
+    try:
+        data, end = _scan(line, 0)
+        if end == len(line):
+            return data
+    except (StopIteration, ValueError):
+        pass
+    return json.loads(line)
 
 
 def _shipped_note(data: dict) -> ShippedNote:
@@ -160,9 +183,14 @@ def _shipped_note(data: dict) -> ShippedNote:
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ValueError("tags must be a list of text")
+    version, commit = data.get("version"), data.get("commit")
+    if version is not None and not (isinstance(version, str) and VERSION_RE.match(version)):
+        raise ValueError("version must be a release number such as 2.0.0, or null")
+    if commit is not None and not isinstance(commit, str):
+        raise ValueError("commit must be text or null")
     return ShippedNote(note=str(data["note"]), card=str(data["card"]), fields=tuple(fields.items()),
-                    tags=tuple(tags), stamp=stamp, version=data.get("version"),
-                    commit=data.get("commit"), release=bool(data.get("release", False)))
+                    tags=tuple(tags), stamp=stamp, version=version, commit=commit,
+                    release=bool(data.get("release", False)))
 
 
 def merged(records: Iterable[Shipped]) -> Shipped:
