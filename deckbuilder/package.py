@@ -94,11 +94,11 @@ def collection_file(deck: Deck, notes: list[Note], note_types: tuple[NoteType, .
     if any(note.retired for note in notes):
         # Anki never moves a card a learner has: theirs stay in the deck, tagged retired.
         decks.append(genanki.Deck(retired_deck_id(deck.id), retired_deck_name(deck.name), (
-            f"Cards retired from <i>{html.escape(deck.name)}</i>, tagged "
-            "build-deck::retired: not for study. They are here so that they are not among the "
-            "cards to learn. If you took the deck for the first time, delete this deck (its "
-            "gear, then Delete): nothing you studied is in it. Your own copies of retired cards, "
-            "if you studied them, stay where they were.")))
+            f"Not for study: cards retired from <i>{html.escape(deck.name)}</i> (tagged "
+            "build-deck::retired), kept apart so that they never mix with the cards you learn. "
+            "Anki may still count them as new here: if you took the deck for the first time, "
+            "delete this deck (its gear, then Delete); nothing you studied is in it. Your own "
+            "copies of retired cards, if you studied them, stay where they were.")))
 
     # An unsynced file rather than memory: a 100k-card collection is ~50 MB, and an in-memory one
     # is held twice over (database, then its serialized copy). The name is unlinked as soon as
