@@ -111,6 +111,8 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
         problems.add(file, message=f"holds no deck with id {deck.id} ('{deck.name}'): it is "
                      "another deck's package")
         problems.raise_if_any()
+    released = _released_version(deck_rows.get(deck.id, {}).get("desc", ""))
+    _refuse_an_older_release(Path(package), released, shipped)
     latest = latest_time()
     ledger = Ledger(deck.id, deck.name, min((r[0] for r in rows), default=0) // 1000)
     by_guid = {note.guid: note for note in made.notes}
@@ -160,9 +162,13 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                      "since that release; put it back (with 'retired: true') and try again")
     if not ledger.cards and not problems.found:
         problems.add(file, message="no note in the package matches a card here")
-    released = _released_version(deck_rows.get(deck.id, {}).get("desc", ""))
     if released:
         ledger.releases.setdefault(released, ledger.created)
+        # Releases up to this one that the record of what we shipped marks stay released.
+        for version, stamp in _released_in(shipped).items():
+            if version_key(version) <= version_key(released):
+                ledger.releases.setdefault(version, ledger.created)
+                ledger.released.setdefault(version, stamp)
         if _a_release(record, released, file):
             # The package you released: its version cannot take more changes (build --release).
             ledger.released.setdefault(released, max((e.mod for e in ledger.cards.values()),
@@ -184,6 +190,30 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
                     if m.package_name in media_names}
     problems.raise_if_any()
     return Recovered(ledger, len(ledger.cards), changed, len(made.notes) - len(ledger.cards))
+
+
+def _released_in(shipped: Shipped | None) -> dict[str, int]:
+    """Each version the record marks as released, with the highest stamp its release shipped
+    (a release build stamps what it changed with its own time)."""
+    found: dict[str, int] = {}
+    for s in shipped.shipments if shipped else ():
+        if s.release and s.version:
+            found[s.version] = max(found.get(s.version, 0), s.stamp)
+    return found
+
+
+def _refuse_an_older_release(package: Path, version: str | None, shipped: Shipped | None) -> None:
+    """A ledger from a release older than the newest one we shipped would stamp notes that
+    release's learners have anew: their edits would be overwritten on re-import."""
+    newest = max(_released_in(shipped), key=version_key, default=None)
+    if newest is None or (version is not None and version_key(version) >= version_key(newest)):
+        return
+    fail(package, f"is {'release ' + version if version else 'a package of no version'}, but "
+         f"the record of what we shipped (cards.shipped) holds release {newest}, shipped after "
+         f"it: a ledger from it would stamp notes {newest}'s learners have anew and overwrite "
+         f"their own edits on re-import, so nothing was written. Use the package of release "
+         f"{newest} (its download, or a build at its tagged commit), or restore cards.lock from "
+         "git (git checkout -- cards.lock)")
 
 
 def _shipped_as(shipped: Shipped | None, guid: str, stamp: int, fields: str,

@@ -408,3 +408,35 @@ def test_ledger_from_a_released_package_keeps_corrections_and_renames(release_di
     assert f"change\t2.0.0\tsignatories\tcorrected\t{REASON}\n" in ledger
     assert "release\t2.0.0\t" in ledger
     assert "released\t2.0.0\t" in ledger  # the package was released: 2.0.0 takes no change
+
+
+def test_ledger_from_an_older_release_than_the_record_holds_is_refused(release_dir, monkeypatch,
+                                                                        tmp_path):
+    """Issue 19: a ledger from release 1.0.0 when 1.1.0 was shipped since would stamp notes
+    1.1.0's learners have anew (their edits overwritten on re-import) and let a build change
+    the released 1.1.0."""
+    build(release_dir, monkeypatch, NOW - 1000, "--release")
+    first = tmp_path / "released-1.0.0.apkg"
+    first.write_bytes(release_dir.output.read_bytes())
+    set_version(release_dir, "1.1.0")
+    release_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    build(release_dir, monkeypatch, NOW - 500, "--release")
+    second = tmp_path / "released-1.1.0.apkg"
+    second.write_bytes(release_dir.output.read_bytes())
+    release_dir.ledger.unlink()
+
+    args = ["--cards", str(release_dir.cards), "--media", str(release_dir.media)]
+    result = CliRunner().invoke(cli, ["ledger", "--from", str(first), *args])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"{first}: is release 1.0.0, but the record of what we shipped (cards.shipped) "
+            "holds release 1.1.0, shipped after it") in result.output
+    assert "Use the package of release 1.1.0" in result.output
+    assert not release_dir.ledger.exists()
+
+    result = CliRunner().invoke(cli, ["ledger", "--from", str(second), *args])
+    assert result.exit_code == 0, result.output
+    ledger = release_dir.ledger.read_text(encoding="utf-8")
+    assert "released\t1.0.0\t" in ledger and "released\t1.1.0\t" in ledger
+    assert "0 new, 0 updated, 4 unchanged" in build(release_dir, monkeypatch, NOW - 100)
+    release_dir.edit("treaty.yaml", "extra: From Article 3.", "extra: Article 3 says so.")
+    assert "version 1.1.0 is released" in refused(release_dir, monkeypatch, NOW)
