@@ -231,6 +231,27 @@ def test_retired_notes_never_reviewed_are_deleted_on_request(learner):
         again.output, again.output
 
 
+@pytest.mark.parametrize("studied", [False, True], ids=["never-studied", "studied"])
+def test_a_retirement_that_came_by_plain_import_is_put_away_if_never_studied(learner, studied):
+    """The release retiring a card reached the learner by File > Import: its card stayed among
+    the cards to learn. Install suspends it unless the learner studied it (then it is theirs)."""
+    with learner.open() as col:
+        if studied:
+            study(col, 6)
+        import_package(col, learner.v2)
+        (card,) = note_for(col, "chinese-name").cards()
+        assert card.queue != -1
+    result = learner.install()
+    assert result.exit_code == 0, result.output
+    said = "1 retired by an earlier release and never studied: suspended." in result.output
+    assert said != studied, result.output
+    with learner.open() as col:
+        (after,) = note_for(col, "chinese-name").cards()
+        assert (after.queue == -1) != studied and after.id == card.id
+    again = learner.install()
+    assert "Nothing to change" in again.output, again.output
+
+
 def test_dry_run_changes_nothing(learner):
     before = learner.path.read_bytes()
     result = learner.install("--dry-run")

@@ -100,6 +100,7 @@ def _details(s, verbose: bool) -> None:
         (s.held_back, "protected by your build-deck::protect tag: not changed"),
         (s.emptied, "cards left empty by the release"),
         (s.suspended_new, "new cards of notes you suspended: suspended too"),
+        (s.put_away, "retired by an earlier release and never studied: suspended"),
         (s.other_type, "found on another note type: left where they are, not updated"),
         (s.not_restored, "deleted by you: not added back"),
         (s.note_types, "note types updated in place"),

@@ -59,6 +59,8 @@ class Summary:
     held_back_corrections: list[str] = field(default_factory=list)
     emptied: list[str] = field(default_factory=list)  # "card: card n deleted|suspended"
     suspended_new: list[str] = field(default_factory=list)  # new cards of suspended notes
+    # retired by an earlier release that reached the learner by a plain import, never studied
+    put_away: list[str] = field(default_factory=list)
     other_type: list[str] = field(default_factory=list)  # notes found on another note type
     not_restored: list[str] = field(default_factory=list)  # notes the learner deleted
     note_types: list[str] = field(default_factory=list)  # added or updated in place
@@ -68,7 +70,7 @@ class Summary:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.retired or self.deleted or self.emptied
-                    or self.note_types or self.decks or self.recorded)
+                    or self.put_away or self.note_types or self.decks or self.recorded)
 
 
 @dataclass
@@ -259,10 +261,13 @@ def _update(col, package: Package, pnote: PackageNote, nid: int, state: _State,
     _empty_cards(col, nid, pnote, note, ours, name, summary)
     if RETIRED_TAG in pnote.tags and pnote.guid not in state.retired:
         state.retired.add(pnote.guid)
-        # Once, when the retirement first reaches this learner; one that reached them by a
-        # plain import (the tag was there) is theirs to act on, as it was then.
+        # Once, when the retirement first reaches this learner. One that reached them by a
+        # plain import (the tag was there): cards they studied are theirs to act on; cards
+        # they never studied are put away, as a first install puts them away.
         if not was_retired:
             _retire(col, nid, name, options, summary)
+        else:
+            _put_away_unstudied(col, nid, name, summary)
 
 
 def _new_cards(col, nid: int, before: list, name: str, summary: Summary) -> None:
@@ -299,6 +304,15 @@ def _empty_cards(col, nid: int, pnote: PackageNote, note, ours: dict[str, str], 
         else:
             col.remove_cards_and_orphaned_notes([cid])
             summary.emptied.append(f"{name}: card {ord_ + 1} deleted (never reviewed)")
+
+
+def _put_away_unstudied(col, nid: int, name: str, summary: Summary) -> None:
+    """Suspend a retired note's cards that are new, unsuspended and were never reviewed."""
+    cids = col.db.list("select id from cards where nid = ? and type = 0 and queue = 0 and id "
+                       "not in (select cid from revlog)", nid)
+    if cids:
+        col.sched.suspend_cards(cids)
+        summary.put_away.append(name)
 
 
 def _retire(col, nid: int, name: str, options: Options, summary: Summary) -> None:
