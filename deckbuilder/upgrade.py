@@ -114,6 +114,11 @@ def report(old_path: Path, new_path: Path, names: dict[str, str]) -> tuple[list[
     `names`: guid -> card id, to name notes by (a guid when missing). Raises DeckError.
     """
     old, new = read_package(old_path), read_package(new_path)
+    if max((n.stamp for n in old.values()), default=0) > max(
+            (n.stamp for n in new.values()), default=0):
+        fail(Path(new_path), f"is older than {old_path} (its newest note was built before "
+             "theirs): --upgrade-from names the package learners have, and the one to check "
+             "is the newer; swap the two")
 
     def listed(guids) -> str:
         return ", ".join(sorted(names.get(g, g) for g in guids))

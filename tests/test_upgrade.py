@@ -97,6 +97,21 @@ def test_verify_upgrade_from_names_what_learners_on_each_anki_would_miss(deck_di
     assert "Anki 2.1.55 to 24.11: every change arrives to a learner who imported" in same.output
 
 
+def test_verify_upgrade_from_a_newer_package_says_to_swap_them(deck_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert CliRunner().invoke(cli, deck_dir.args()).exit_code == 0
+    older = tmp_path / "older.apkg"
+    shutil.copy(deck_dir.output, older)
+    deck_dir.edit("treaty.yaml", "extra: Article 3.", "extra: From Article 3.")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000100")
+    assert CliRunner().invoke(cli, deck_dir.args()).exit_code == 0
+    result = CliRunner().invoke(cli, ["verify", str(older), "--upgrade-from", str(deck_dir.output),
+                                      "--cards", str(deck_dir.cards)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"{older}: is older than {deck_dir.output} (its newest note was built before "
+            "theirs)") in result.output and "swap the two" in result.output
+
+
 def test_verify_upgrade_from_a_file_that_is_no_package_says_so(built, tmp_path):
     old = tmp_path / "old.apkg"
     old.write_text("not a zip", encoding="utf-8")
