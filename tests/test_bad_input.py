@@ -123,6 +123,9 @@ BAD_INPUT = [
                  "image 'link.png' leaves media/ (through a link)", id="media-symlink"),
     pytest.param(card(BASIC + "image: pics/pic.png"), _folder_of_links, "5:5:",
                  "leaves media/ (through a link)", id="media-symlinked-folder"),
+    pytest.param(card(BASIC + "image: dangling.svg"), _media_link("dangling.svg", "gone.svg"),
+                 "5:5:", "image 'dangling.svg' is a link to a file that does not exist "
+                 "(gone.svg)", id="media-dangling-link"),
     pytest.param(card(BASIC + "image: figures.png"),
                  lambda root: (root / "media" / "figures.png").mkdir(), "5:5:",
                  "image 'figures.png' is not a file", id="media-folder"),

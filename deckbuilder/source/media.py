@@ -33,6 +33,10 @@ def check_media(name: str, kind: str, media_dir: Path,
     if not inside:
         return None, f"{kind} '{name}' leaves media/ (through a link)"
     if not path.exists():
+        if path.is_symlink():
+            return None, (f"{kind} '{name}' is a link to a file that does not exist "
+                          f"({os.readlink(path)}); put the file there, or the file itself in "
+                          "media/")
         hint = did_you_mean(name, _media_names(media_dir))
         return None, f"{kind} '{name}' not found in {display_path(media_dir)}{hint}"
     if path.is_dir():
