@@ -15,7 +15,7 @@ from pathlib import Path
 
 from deckbuilder import safety
 from deckbuilder.atomic import Staged, sync_folders
-from deckbuilder.errors import Problems, display_path
+from deckbuilder.errors import DeckError, Problems, display_path
 from deckbuilder.ledger import (
     DeckFacts,
     Ledger,
@@ -155,7 +155,13 @@ def prepare(cards_dir: Path, media_dir: Path, ledger_path: Path | None = None,
         safety.refuse_lost_record(record.path, output, emptied=not record.missing)
     shipment = Shipment(_deck_facts(made.deck), made.notes, made.note_types,
                         {name: m.package_name for name, m in made.media.items()})
-    plan = make_plan(shipment, old, ledger_path, now, release)
+    try:
+        plan = make_plan(shipment, old, ledger_path, now, release)
+    except DeckError:
+        # A stale ledger lacks records the cards name (a release's corrections): its errors
+        # would point at the cards, when the ledger is what to put back.
+        refuse_stale_ledger(old, None, record, display_path(ledger_path), made.notes)
+        raise
     refuse_stale_ledger(old, plan, record, display_path(ledger_path))
     # The plan's notes: with the tags and identities the ledger gives them (corrections, renames).
     return Prepared(made.deck, plan.notes, made.media, made.note_types, plan, ledger_path, record)

@@ -528,3 +528,25 @@ def test_a_release_known_only_from_the_record_is_dated_by_its_commit(release_dir
     out = CliRunner().invoke(cli, ["changelog", "--cards", str(release_dir.cards)]).output
     assert "## 1.1.0 (in the works: not released yet)\n" in out
     assert "## 1.0.0 (2026-01-02)\n" in out
+
+
+def test_a_stale_ledger_that_lacks_a_release_the_cards_name_is_called_stale(release_dir,
+                                                                             monkeypatch):
+    """An older ledger put back (no package beside it, as in a fresh clone) lacks the release
+    whose correction a card names: the refusal says the ledger is stale, not the card wrong."""
+    build(release_dir, monkeypatch, NOW - 2000, "--release")
+    older = release_dir.ledger.read_bytes()
+    set_version(release_dir, "1.1.0")
+    release_dir.edit("treaty.yaml", "    back: Zhou Enlai and Andrey Vyshinsky\n",
+                     "    back: Zhou Enlai and Andrey Vyshinsky, the foreign ministers\n"
+                     "    correction: named the signers too vaguely\n")
+    build(release_dir, monkeypatch, NOW - 1000, "--release")
+    set_version(release_dir, "1.2.0")
+    release_dir.edit("treaty.yaml", "    correction: named the signers too vaguely\n",
+                     "    correction_withdrawn: 1.1.0\n")
+    build(release_dir, monkeypatch, NOW - 500)
+    release_dir.ledger.write_bytes(older)
+    release_dir.output.unlink()
+    out = refused(release_dir, monkeypatch, NOW)
+    assert "cards.lock: this ledger is older than what builds of ours already shipped" in out
+    assert "did not correct this card" not in out

@@ -20,7 +20,7 @@ from typing import Any
 from deckbuilder.errors import Problems, display_path
 from deckbuilder.files import InputFileError, read_regular
 from deckbuilder.ledger.records import VERSION_RE, Ledger, Plan, version_key
-from deckbuilder.notes import field_hash
+from deckbuilder.notes import Note, field_hash
 
 HEADER = "# build-deck shipped: one note a line, appended by every build; never edit a line."
 MAX_SHIPPED = 256 << 20
@@ -258,13 +258,19 @@ def shipments(plan: Plan, version: str | None, commit: str | None,
             for note in plan.notes]
 
 
-def refuse_stale_ledger(old: Ledger, plan: Plan, record: ShippedFile, ledger_file: str) -> None:
+def refuse_stale_ledger(old: Ledger, plan: Plan | None, record: ShippedFile, ledger_file: str,
+                        notes: Iterable[Note] = ()) -> None:
     """Raise DeckError when the ledger gives a note a lower stamp than a binding build of ours
     already shipped it with (stamp_floor): the ledger is older than the last build's, and a
-    build from it would restamp notes learners already have."""
-    renamed = {new: former for former, new in plan.renamed}
+    build from it would restamp notes learners already have. Without a plan (one that could
+    not be made), the cards' notes and their 'was' ids stand for it."""
+    if plan is not None:
+        renamed = {new: former for former, new in plan.renamed}
+        notes = plan.notes
+    else:
+        renamed = {note.card_id: note.was for note in notes if note.was}
     stale = []
-    for note in plan.notes:
+    for note in notes:
         entry = old.cards.get(renamed.get(note.card_id, note.card_id))
         floor = record.record.stamp_floor(note.guid)
         if entry is not None and entry.mod < floor:
