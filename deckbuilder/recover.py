@@ -195,11 +195,8 @@ def ledger_from_package(cards_dir: Path, media_dir: Path, package: Path,
 def _released_in(shipped: Shipped | None) -> dict[str, int]:
     """Each version the record marks as released, with the highest stamp its release shipped
     (a release build stamps what it changed with its own time)."""
-    found: dict[str, int] = {}
-    for s in shipped.shipments if shipped else ():
-        if s.release and s.version:
-            found[s.version] = max(found.get(s.version, 0), s.stamp)
-    return found
+    released = shipped.released_versions() if shipped else {}
+    return {version: max(s.stamp for s in ships) for version, ships in released.items()}
 
 
 def _refuse_an_older_release(package: Path, version: str | None, shipped: Shipped | None) -> None:
@@ -257,7 +254,7 @@ def _a_release(record: str | None, version: str, file: str) -> bool:
     build of a version in the works is not one (its version still takes changes)."""
     if record is None:
         return True
-    return any(s.release and s.version == version for s in read_shipped(record, file).shipments)
+    return version in read_shipped(record, file).released_versions()
 
 
 def _released_version(description: str) -> str | None:

@@ -208,11 +208,7 @@ def _md(text: str) -> str:
 def released_commits(record: Shipped) -> dict[str, str | None]:
     """Each version the record of what we shipped says was released, with the commit its
     release build was made at (the first recorded), so a release needs no tag to be known."""
-    found: dict[str, str | None] = {}
-    for shipment in record.shipments:
-        if shipment.release and shipment.version:
-            found.setdefault(shipment.version, shipment.commit)
-    return found
+    return {version: shipped[0].commit for version, shipped in record.released_versions().items()}
 
 
 def git_dates(folder: Path, versions: list[str],

@@ -126,6 +126,14 @@ class Shipped:
         """The note as each release shipped it, oldest release first."""
         return [s for s in self.of(note) if s.release]
 
+    def released_versions(self) -> dict[str, list[ShippedNote]]:
+        """Each version a release build shipped, with what it shipped, in the order recorded."""
+        found: dict[str, list[ShippedNote]] = {}
+        for shipment in self.shipments:
+            if shipment.release and shipment.version:
+                found.setdefault(shipment.version, []).append(shipment)
+        return found
+
     def missing_from(self, other: Shipped) -> list[ShippedNote]:
         """Our shipments that other lacks (empty when other is a superset of us)."""
         return [s for s in self.shipments if s not in other._seen]
