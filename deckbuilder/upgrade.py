@@ -107,13 +107,15 @@ def late_from(old: dict[str, PackageNote], new: dict[str, PackageNote],
     return {guid: new[guid].stamp for guid in changed(old, new) & updated}
 
 
-def report(old_path: Path, new_path: Path, names: dict[str, str]) -> tuple[list[str], bool]:
+def report(old_path: Path, new_path: Path, names: dict[str, str],
+           old: dict[str, PackageNote] | None = None) -> tuple[list[str], bool]:
     """What a learner who has `old_path` gets on importing `new_path`, by Anki version, as lines
     to print, and whether a learner who imports releases in order misses anything.
 
-    `names`: guid -> card id, to name notes by (a guid when missing). Raises DeckError.
+    `names`: guid -> card id, to name notes by (a guid when missing); `old`: old_path's notes,
+    when read already. Raises DeckError.
     """
-    old, new = read_package(old_path), read_package(new_path)
+    old, new = old if old is not None else read_package(old_path), read_package(new_path)
     if max((n.stamp for n in old.values()), default=0) > max(
             (n.stamp for n in new.values()), default=0):
         fail(Path(new_path), f"is older than {old_path} (its newest note was built before "

@@ -239,11 +239,12 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None,
                                    f"{cards_dir / 'deck.yaml'} to find the last build by; "
                                    "name the .apkg to verify.")
     card_ids = card_ids_from_ledger(ledger_path or default_ledger(cards_dir))
+    old = None
     try:
         if upgrade_from is not None:
             from deckbuilder.upgrade import read_package
 
-            read_package(upgrade_from)  # a bad one is told before the long import
+            old = read_package(upgrade_from)  # a bad one is told before the long import
         report = run_verify(package, card_ids)
     except AnkiMissing as e:
         click.echo(f"Error: {e}", err=True)
@@ -257,7 +258,7 @@ def verify(package: Path | None, cards_dir: Path, ledger_path: Path | None,
     if upgrade_from is not None:
         from deckbuilder.upgrade import report as upgrade_report
 
-        lines, upgrade_missed = upgrade_report(upgrade_from, package, card_ids)
+        lines, upgrade_missed = upgrade_report(upgrade_from, package, card_ids, old)
         click.echo("\n".join(lines))
     if upgrade_missed and report.ok:
         raise click.ClickException("a learner who imports releases in order would miss a "
