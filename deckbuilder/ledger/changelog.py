@@ -268,13 +268,13 @@ def changelog_markdown(deck_name: str, ledger: Ledger, notes: list[Note], since:
     if ledger.releases and not chosen:
         out += [f"No releases after {since}.", ""]
     newest = max(ledger.releases, key=version_key, default=None)
-    out_now = set(ledger.released) | set(released)
+    released_now = set(ledger.released) | set(released)
     for release in chosen:
         when = f" ({dates[release.version]})" if dates and release.version in dates else ""
         if not when and release.version in ledger.released:  # untagged: its release build's day
             day = datetime.fromtimestamp(ledger.released[release.version], timezone.utc)
             when = f" ({day:%Y-%m-%d})"
-        elif release.version == newest and out_now and newest not in out_now:
+        elif release.version == newest and released_now and newest not in released_now:
             when = " (in the works: not released yet)"
         out += [f"## {release.version}{when}", "", release.counts() + ".", ""]
         if release.corrected:
